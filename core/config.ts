@@ -1,0 +1,53 @@
+/**
+ * The controller settings the core depends on, with the contract's defaults (section 6).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONFIG, type MirrorConfig } from "./config.ts";
+ * const config: MirrorConfig = { ...DEFAULT_CONFIG, maxTargets: 20 };
+ * ```
+ * @module
+ */
+
+/** Limits on transformations (section 5). */
+export interface TransformLimits {
+  maxRules: number;
+  maxRuleBytes: number;
+  timeoutMs: number;
+  maxRenderedBytes: number;
+}
+
+/** Everything in the controller's flags that shapes a plan. */
+export interface MirrorConfig {
+  /** Globs; added to the always-excluded system namespaces. */
+  excludedNamespaces: string[];
+  /** Globs; when not empty, only these namespaces receive mirrors. */
+  includedNamespaces: string[];
+  /** Globs; when not empty, only sources in these namespaces are mirrored. */
+  sourceNamespaces: string[];
+  requireNamespaceOptIn: boolean;
+  maxTargets: number;
+  stripLabelPrefixes: string[];
+  stripAnnotationPrefixes: string[];
+  transformLimits: TransformLimits;
+}
+
+/** The defaults of the contract. */
+export const DEFAULT_TRANSFORM_LIMITS: TransformLimits = {
+  maxRules: 50,
+  maxRuleBytes: 10 * 1024,
+  timeoutMs: 100,
+  maxRenderedBytes: 1024 * 1024,
+};
+
+/** The defaults of the contract. */
+export const DEFAULT_CONFIG: MirrorConfig = {
+  excludedNamespaces: [],
+  includedNamespaces: [],
+  sourceNamespaces: [],
+  requireNamespaceOptIn: false,
+  maxTargets: 100,
+  stripLabelPrefixes: [],
+  stripAnnotationPrefixes: [],
+  transformLimits: DEFAULT_TRANSFORM_LIMITS,
+};

@@ -1,0 +1,89 @@
+/**
+ * Drift: whether an observed mirror's own content differs from the desired one. Fields the API server
+ * adds by defaulting never count (observed may hold more than desired), nor does status; the maps of
+ * Secret and ConfigMap content are compared exactly, since the server adds nothing to them.
+ *
+ * @example
+ * ```ts
+ * import { driftOf } from "./drift.ts";
+ * driftOf({ kind: "ConfigMap", data: { a: "1" } }, { kind: "ConfigMap", data: { a: "2" } }); // "data.a"
+ * driftOf({ kind: "Service", spec: { ports: [{ port: 80 }] } },
+ *   { kind: "Service", spec: { ports: [{ port: 80, protocol: "TCP" }], type: "ClusterIP" } }); // undefined
+ * ```
+ * @module
+ */
+import { ANNOTATION_LAST_SYNC_TIME, ANNOTATION_SOURCE_RESOURCE_VERSION } from "./keys.ts";
+import type { KubeObject } from "./types.ts";
+
+/** Annotations that change on every write without changing what the mirror holds. */
+const VOLATILE_ANNOTATIONS = new Set([ANNOTATION_LAST_SYNC_TIME, ANNOTATION_SOURCE_RESOURCE_VERSION]);
+/** Top-level maps the API server never adds to: extra keys in them are edits. */
+const EXACT_TOP_LEVEL = new Set(["data", "binaryData", "stringData"]);
+
+function isZero(v: unknown): boolean {
+  if (v === undefined || v === null || v === "" || v === 0 || v === false) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === "object") return Object.keys(v as object).length === 0;
+  return false;
+}
+
+/** The first path at which `observed` does not hold `desired`, or undefined when it does. */
+function subsetDiff(desired: unknown, observed: unknown, path: string, exact: boolean): string | undefined {
+  if (desired === undefined || desired === null) return undefined;
+  if (observed === undefined || observed === null) return isZero(desired) ? undefined : path;
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(observed) || observed.length !== desired.length) return path;
+    for (let i = 0; i < desired.length; i++) {
+      const d = subsetDiff(desired[i], observed[i], `${path}[${i}]`, exact);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  if (typeof desired === "object") {
+    if (typeof observed !== "object" || Array.isArray(observed)) return path;
+    const o = observed as Record<string, unknown>;
+    for (const [k, v] of Object.entries(desired as Record<string, unknown>)) {
+      const d = subsetDiff(v, o[k], path ? `${path}.${k}` : k, exact);
+      if (d) return d;
+    }
+    if (exact) {
+      for (const k of Object.keys(o)) {
+        if (!Object.hasOwn(desired as object, k) && o[k] !== undefined) return path ? `${path}.${k}` : k;
+      }
+    }
+    return undefined;
+  }
+  return desired === observed ? undefined : path;
+}
+
+/** The first field at which the observed mirror drifted from the desired one, or undefined. */
+export function driftOf(desired: KubeObject, observed: KubeObject): string | undefined {
+  for (const [k, v] of Object.entries(desired)) {
+    if (k === "metadata" || k === "status" || k === "apiVersion") continue;
+    const d = subsetDiff(v, observed[k], k, EXACT_TOP_LEVEL.has(k));
+    if (d) return d;
+  }
+  for (const k of EXACT_TOP_LEVEL) {
+    if (desired[k] === undefined && !isZero(observed[k])) return k;
+  }
+  const dl = desired.metadata?.labels ?? {};
+  const ol = observed.metadata?.labels ?? {};
+  for (const [k, v] of Object.entries(dl)) if (ol[k] !== v) return `metadata.labels[${JSON.stringify(k)}]`;
+  const da = desired.metadata?.annotations ?? {};
+  const oa = observed.metadata?.annotations ?? {};
+  for (const [k, v] of Object.entries(da)) {
+    if (!VOLATILE_ANNOTATIONS.has(k) && oa[k] !== v) return `metadata.annotations[${JSON.stringify(k)}]`;
+  }
+  return undefined;
+}
+
+/** Whether an immutable Secret or ConfigMap would have to be replaced to hold the desired content. */
+export function needsRecreate(desired: KubeObject, observed: KubeObject): boolean {
+  if (observed.kind !== "Secret" && observed.kind !== "ConfigMap") return false;
+  if (observed.immutable !== true) return false;
+  for (const k of ["data", "binaryData", "type", "immutable"]) {
+    if (subsetDiff(desired[k], observed[k], k, true)) return true;
+    if (desired[k] === undefined && !isZero(observed[k]) && k !== "type" && k !== "immutable") return true;
+  }
+  return desired.immutable !== true;
+}

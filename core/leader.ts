@@ -1,0 +1,107 @@
+/**
+ * Leader election on a Lease, as a decision: given the lease as read, our identity, the time and the
+ * durations, what to write (acquire, renew, release) or whether to wait. The shell does the reading,
+ * writing (with the lease's resourceVersion) and sleeping. A leader counts itself leader only until
+ * `renewDeadline` after its last renewal, and others may take over only after `leaseDuration`, so two
+ * identities never both act as leader while the clocks agree.
+ *
+ * @example
+ * ```ts
+ * import { decideLeadership, DEFAULT_LEADER_TIMINGS } from "./leader.ts";
+ * decideLeadership({ lease: undefined, identity: "pod-a", now: 1000, timings: DEFAULT_LEADER_TIMINGS });
+ * // { action: "acquire", lease: { holderIdentity: "pod-a", ... } }
+ * ```
+ * @module
+ */
+
+/** The Lease's spec with times as milliseconds since the epoch. */
+export interface LeaseState {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: number;
+  renewTime?: number;
+  leaseTransitions?: number;
+}
+
+/** Durations in milliseconds. */
+export interface LeaderTimings {
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+/** The contract's durations: 15 s lease, 10 s renew deadline, 2 s retry. */
+export const DEFAULT_LEADER_TIMINGS: LeaderTimings = {
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+};
+
+/** What to do now. */
+export type LeaderDecision =
+  | { action: "acquire"; lease: LeaseState }
+  | { action: "renew"; lease: LeaseState }
+  | { action: "release"; lease: LeaseState }
+  | { action: "wait"; holder?: string; retryInMs: number };
+
+/** The inputs of a decision. */
+export interface LeaderInput {
+  /** The lease as read; undefined when it does not exist. */
+  lease: LeaseState | undefined;
+  identity: string;
+  now: number;
+  timings: LeaderTimings;
+  /** True once SIGTERM arrived: release a held lease, never acquire. */
+  shuttingDown?: boolean;
+}
+
+/** Whether the lease's holder may still be acting as leader at `now`. */
+export function leaseExpired(lease: LeaseState, now: number, timings: LeaderTimings): boolean {
+  if (!lease.holderIdentity) return true;
+  const duration = (lease.leaseDurationSeconds ?? timings.leaseDurationMs / 1000) * 1000;
+  return (lease.renewTime ?? lease.acquireTime ?? 0) + duration <= now;
+}
+
+/** Whether `identity` may act as leader at `now`: it holds the lease and renewed it within the renew deadline. */
+export function actsAsLeader(
+  lease: LeaseState | undefined,
+  identity: string,
+  now: number,
+  timings: LeaderTimings,
+): boolean {
+  if (!lease || lease.holderIdentity !== identity) return false;
+  return now < (lease.renewTime ?? lease.acquireTime ?? 0) + timings.renewDeadlineMs;
+}
+
+/** Decides the next step of leader election. */
+export function decideLeadership(input: LeaderInput): LeaderDecision {
+  const { lease, identity, now, timings } = input;
+  const seconds = Math.ceil(timings.leaseDurationMs / 1000);
+  const held = lease?.holderIdentity === identity && lease !== undefined;
+  if (input.shuttingDown) {
+    if (held) {
+      return {
+        action: "release",
+        lease: { ...lease, holderIdentity: "", leaseDurationSeconds: 1, renewTime: now },
+      };
+    }
+    return { action: "wait", holder: lease?.holderIdentity || undefined, retryInMs: timings.retryPeriodMs };
+  }
+  if (held && !leaseExpired(lease, now, timings)) {
+    return { action: "renew", lease: { ...lease, leaseDurationSeconds: seconds, renewTime: now } };
+  }
+  if (!lease || leaseExpired(lease, now, timings)) {
+    const transitions = (lease?.leaseTransitions ?? 0) + (lease && lease.holderIdentity !== identity ? 1 : 0);
+    return {
+      action: "acquire",
+      lease: {
+        holderIdentity: identity,
+        leaseDurationSeconds: seconds,
+        acquireTime: now,
+        renewTime: now,
+        leaseTransitions: transitions,
+      },
+    };
+  }
+  return { action: "wait", holder: lease.holderIdentity, retryInMs: timings.retryPeriodMs };
+}

@@ -1,0 +1,241 @@
+/**
+ * What is mirrorable (contract section 2), decided over API discovery data: namespaced resources, not
+ * subresources, with every verb the controller needs, one version per group and kind (the group's
+ * preferred one), minus the kinds that are never mirrored and, unless named explicitly, the RBAC kinds.
+ *
+ * @example
+ * ```ts
+ * import { denyReason, parseResourceType } from "./mirrorable.ts";
+ * parseResourceType("Ingress.v1.networking.k8s.io"); // { ok: true, type: { kind: "Ingress", version: "v1", group: "networking.k8s.io" } }
+ * denyReason("", "Pod", true); // "Pod is never mirrored"
+ * ```
+ * @module
+ */
+
+/** One resource of a discovery document. */
+export interface ApiResource {
+  name: string;
+  kind: string;
+  namespaced: boolean;
+  verbs: string[];
+}
+
+/** The resources of one group version (`/api/v1`, `/apis/<group>/<version>`). */
+export interface ApiResourceList {
+  groupVersion: string;
+  resources: ApiResource[];
+}
+
+/** A group with its versions and preferred version. */
+export interface ApiGroupInfo {
+  name: string;
+  versions: string[];
+  preferredVersion?: string;
+}
+
+/** A kind the controller mirrors. */
+export interface MirrorableKind {
+  group: string;
+  version: string;
+  kind: string;
+  /** The resource name, for URLs. */
+  plural: string;
+}
+
+/** A parsed `--resource-types` item. */
+export interface ResourceType {
+  kind: string;
+  version: string;
+  group: string;
+}
+
+const REQUIRED_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
+
+/** Kinds never mirrored, as `group/Kind`; `group/*` denies a whole group. */
+const NEVER: ReadonlySet<string> = new Set([
+  "/Pod",
+  "/Event",
+  "events.k8s.io/Event",
+  "/Node",
+  "/Endpoints",
+  "discovery.k8s.io/EndpointSlice",
+  "coordination.k8s.io/Lease",
+  "/Binding",
+  "/ComponentStatus",
+  "apps/ControllerRevision",
+  "apps/ReplicaSet",
+  "/ReplicationController",
+  "batch/Job",
+  "batch/CronJob",
+  "/PersistentVolumeClaim",
+  "snapshot.storage.k8s.io/VolumeSnapshot",
+  "metrics.k8s.io/*",
+  "custom.metrics.k8s.io/*",
+  "external.metrics.k8s.io/*",
+]);
+
+/** Well-known cluster-scoped kinds, for planning from files where no discovery data says what is namespaced. */
+export const KNOWN_CLUSTER_SCOPED: ReadonlySet<string> = new Set([
+  "/Namespace",
+  "/Node",
+  "/PersistentVolume",
+  "/ComponentStatus",
+  "rbac.authorization.k8s.io/ClusterRole",
+  "rbac.authorization.k8s.io/ClusterRoleBinding",
+  "apiextensions.k8s.io/CustomResourceDefinition",
+  "apiregistration.k8s.io/APIService",
+  "storage.k8s.io/StorageClass",
+  "storage.k8s.io/CSIDriver",
+  "storage.k8s.io/CSINode",
+  "storage.k8s.io/VolumeAttachment",
+  "scheduling.k8s.io/PriorityClass",
+  "networking.k8s.io/IngressClass",
+  "node.k8s.io/RuntimeClass",
+  "admissionregistration.k8s.io/MutatingWebhookConfiguration",
+  "admissionregistration.k8s.io/ValidatingWebhookConfiguration",
+  "admissionregistration.k8s.io/ValidatingAdmissionPolicy",
+  "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding",
+  "certificates.k8s.io/CertificateSigningRequest",
+  "flowcontrol.apiserver.k8s.io/FlowSchema",
+  "flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration",
+  "cert-manager.io/ClusterIssuer",
+  "external-secrets.io/ClusterSecretStore",
+  "external-secrets.io/ClusterExternalSecret",
+]);
+
+/** Kinds mirrored only when named in `--resource-types`: they can grant rights in another namespace. */
+const OFF_BY_DEFAULT: ReadonlySet<string> = new Set([
+  "rbac.authorization.k8s.io/Role",
+  "rbac.authorization.k8s.io/RoleBinding",
+  "/ServiceAccount",
+]);
+
+/** Why a kind may not be mirrored, or undefined. `explicit` is true when the user named it. */
+export function denyReason(group: string, kind: string, explicit: boolean): string | undefined {
+  const gk = `${group}/${kind}`;
+  const name = group ? `${kind}.${group}` : kind;
+  if (NEVER.has(gk) || NEVER.has(`${group}/*`)) return `${name} is never mirrored`;
+  if (!explicit && OFF_BY_DEFAULT.has(gk)) return `${name} is mirrored only when named in --resource-types`;
+  return undefined;
+}
+
+/** Parses `Kind.version[.group]`. */
+export function parseResourceType(
+  text: string,
+): { ok: true; type: ResourceType } | { ok: false; error: string } {
+  const t = text.trim();
+  const first = t.indexOf(".");
+  if (first <= 0) return { ok: false, error: `"${text}" is not Kind.version[.group]` };
+  const rest = t.slice(first + 1);
+  const second = rest.indexOf(".");
+  const kind = t.slice(0, first);
+  const version = second < 0 ? rest : rest.slice(0, second);
+  const group = second < 0 ? "" : rest.slice(second + 1);
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(kind)) {
+    return { ok: false, error: `"${text}": kind "${kind}" must start upper case` };
+  }
+  if (!/^v[0-9]+((alpha|beta)[0-9]+)?$/.test(version)) {
+    return { ok: false, error: `"${text}": "${version}" is not an API version such as v1 or v1beta1` };
+  }
+  if (group !== "" && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(group)) {
+    return { ok: false, error: `"${text}": "${group}" is not an API group` };
+  }
+  return { ok: true, type: { kind, version, group } };
+}
+
+/** Kubernetes version priority: GA before beta before alpha, higher numbers first; others last. */
+export function compareVersions(a: string, b: string): number {
+  const rank = (v: string): [number, number, number] | undefined => {
+    const m = /^v([0-9]+)(?:(alpha|beta)([0-9]+))?$/.exec(v);
+    if (!m) return undefined;
+    const stage = m[2] === undefined ? 3 : m[2] === "beta" ? 2 : 1;
+    return [stage, Number(m[1]), Number(m[3] ?? 0)];
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra && rb) {
+    for (let i = 0; i < 3; i++) if (ra[i] !== rb[i]) return rb[i] - ra[i];
+    return 0;
+  }
+  if (ra) return -1;
+  if (rb) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function splitGroupVersion(gv: string): { group: string; version: string } {
+  const slash = gv.indexOf("/");
+  return slash < 0 ? { group: "", version: gv } : { group: gv.slice(0, slash), version: gv.slice(slash + 1) };
+}
+
+/**
+ * The mirrorable kinds in discovery data. With `resourceTypes`, only those (each must exist and be
+ * allowed; problems come back as errors); otherwise every allowed kind.
+ */
+export function mirrorableKinds(
+  groups: readonly ApiGroupInfo[],
+  lists: readonly ApiResourceList[],
+  resourceTypes?: readonly ResourceType[],
+): { kinds: MirrorableKind[]; errors: string[] } {
+  const preferred = new Map(groups.map((g) => [g.name, g.preferredVersion ?? g.versions[0]]));
+  preferred.set("", preferred.get("") ?? "v1");
+  // group/kind → every version offering it, with the resource name
+  const offers = new Map<string, { version: string; plural: string; resource: ApiResource }[]>();
+  for (const list of lists) {
+    const { group, version } = splitGroupVersion(list.groupVersion);
+    for (const r of list.resources) {
+      if (r.name.includes("/")) continue;
+      const key = `${group}/${r.kind}`;
+      const entry = offers.get(key) ?? [];
+      entry.push({ version, plural: r.name, resource: r });
+      offers.set(key, entry);
+    }
+  }
+  const pick = (group: string, kind: string, version?: string) => {
+    const entries = offers.get(`${group}/${kind}`);
+    if (!entries) return undefined;
+    if (version) return entries.find((e) => e.version === version);
+    const pref = preferred.get(group);
+    return entries.find((e) => e.version === pref) ??
+      [...entries].sort((a, b) => compareVersions(a.version, b.version))[0];
+  };
+  const usable = (r: ApiResource) => r.namespaced && REQUIRED_VERBS.every((v) => r.verbs.includes(v));
+  const kinds: MirrorableKind[] = [];
+  const errors: string[] = [];
+  if (resourceTypes) {
+    for (const t of resourceTypes) {
+      const label = `${t.kind}.${t.version}${t.group ? "." + t.group : ""}`;
+      const denied = denyReason(t.group, t.kind, true);
+      if (denied) {
+        errors.push(`--resource-types ${label}: ${denied}`);
+        continue;
+      }
+      const e = pick(t.group, t.kind, t.version);
+      if (!e) errors.push(`--resource-types ${label}: the API server does not serve it`);
+      else if (!usable(e.resource)) {
+        errors.push(
+          `--resource-types ${label}: not namespaced or missing one of the verbs ${
+            REQUIRED_VERBS.join(", ")
+          }`,
+        );
+      } else kinds.push({ group: t.group, version: t.version, kind: t.kind, plural: e.plural });
+    }
+  } else {
+    for (const key of offers.keys()) {
+      const slash = key.lastIndexOf("/");
+      const group = key.slice(0, slash);
+      const kind = key.slice(slash + 1);
+      if (denyReason(group, kind, false)) continue;
+      const e = pick(group, kind);
+      if (e && usable(e.resource)) kinds.push({ group, version: e.version, kind, plural: e.plural });
+    }
+  }
+  const seen = new Set<string>();
+  const unique = kinds.filter((k) => {
+    const key = `${k.group}/${k.kind}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  unique.sort((a, b) => `${a.group}/${a.kind}` < `${b.group}/${b.kind}` ? -1 : 1);
+  return { kinds: unique, errors };
+}

@@ -1,0 +1,29 @@
+/**
+ * The functional core of KubeMirror: values in, values out. No I/O, no clock, no randomness; time and
+ * state come in as arguments and plans go out as data.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CONFIG, planSource } from "./mod.ts";
+ * const plan = planSource({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "default" } },
+ *   { namespaces: [], observed: [], config: DEFAULT_CONFIG, time: { now: "2026-01-01T00:00:00Z" } });
+ * // plan.actions → [] (not a source)
+ * ```
+ * @module
+ */
+export * from "./config.ts";
+export * from "./drift.ts";
+export * from "./glob.ts";
+export * from "./hash.ts";
+export * from "./keys.ts";
+export * from "./label_selector.ts";
+export * from "./leader.ts";
+export * from "./mirrorable.ts";
+export * from "./ownership.ts";
+export * from "./plan.ts";
+export * from "./plan_all.ts";
+export * from "./render.ts";
+export * from "./source_spec.ts";
+export * from "./targets.ts";
+export * from "./transform/mod.ts";
+export * from "./types.ts";

@@ -1,0 +1,281 @@
+/**
+ * The plan (contract section 4): desired mirrors against observed objects → create, update, delete,
+ * unchanged, conflict or skip, one action per source and target namespace. Plans are data; the shell
+ * carries them out. An object whose markers do not name the source is never updated or deleted unless
+ * its owner annotated it `adopt` for that source.
+ *
+ * @example
+ * ```ts
+ * import { planSource } from "./plan.ts";
+ * import { DEFAULT_CONFIG } from "./config.ts";
+ * const source = { apiVersion: "v1", kind: "ConfigMap", data: { a: "1" }, metadata: { name: "cfg", namespace: "default",
+ *   labels: { "kubemirror.raczylo.com/enabled": "true" },
+ *   annotations: { "kubemirror.raczylo.com/sync": "true", "kubemirror.raczylo.com/target-namespaces": "app1" } } };
+ * const plan = planSource(source, { namespaces: [{ name: "app1", labels: {}, phase: "Active" }], observed: [],
+ *   config: DEFAULT_CONFIG, time: { now: "2026-01-01T00:00:00Z" } });
+ * // plan.actions[0].action === "create"
+ * ```
+ * @module
+ */
+import type { MirrorConfig } from "./config.ts";
+import { driftOf, needsRecreate } from "./drift.ts";
+import { ANNOTATION_SOURCE_CONTENT_HASH } from "./keys.ts";
+import { adoptsFor, isMirrorOf, mirrorSourceOf } from "./ownership.ts";
+import { prepareSource, type RenderClock, renderPrepared } from "./render.ts";
+import { isEnabledSource, parseSource, type SourceError } from "./source_spec.ts";
+import { resolveTargets } from "./targets.ts";
+import {
+  groupOf,
+  type KubeObject,
+  type NamespaceInfo,
+  type SourceRef,
+  sourceRef,
+  type TargetRef,
+} from "./types.ts";
+
+/** The kinds of action. */
+export type ActionKind = "create" | "update" | "delete" | "unchanged" | "conflict" | "skip";
+
+/** One step of a plan. */
+export interface PlanAction {
+  action: ActionKind;
+  source: SourceRef;
+  target: TargetRef;
+  /** Why, for conflict, skip, delete and update. */
+  reason?: string;
+  /** The full desired mirror, for create and update. */
+  object?: KubeObject;
+  /** For update: delete the observed object and create the desired one (immutable content changed). */
+  recreate?: boolean;
+  /** For update and delete: the observed object's resourceVersion, for optimistic concurrency. */
+  observedResourceVersion?: string;
+}
+
+/** Something wrong with a source, for its Event and `sync-status`. */
+export interface PlanError {
+  source: SourceRef;
+  message: string;
+  /** The label or annotation at fault. */
+  key?: string;
+  /** The target namespace the error is about, when it is about one. */
+  namespace?: string;
+}
+
+/** The plan of one source. */
+export interface SourcePlan {
+  source: SourceRef;
+  actions: PlanAction[];
+  errors: PlanError[];
+}
+
+/** What planning one source needs besides the source. */
+export interface PlanContext {
+  namespaces: readonly NamespaceInfo[];
+  /**
+   * Observed objects of the source's kind: at least every mirror of this source and any object at the
+   * source's name in a target namespace. Objects of other kinds are ignored.
+   */
+  observed: readonly KubeObject[];
+  /** Other sources of the same kind and name, for two sources claiming one name. */
+  peers?: readonly KubeObject[];
+  config: MirrorConfig;
+  time: RenderClock;
+}
+
+/** Group and kind of an object, the key under which kinds are compared. */
+export function groupKind(obj: { apiVersion?: string; kind?: string }): string {
+  return `${groupOf(obj.apiVersion ?? "")}/${obj.kind ?? ""}`;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Deletes for every observed mirror of `ref`; used when the source is gone, disabled or not allowed. */
+export function planOrphans(ref: SourceRef, observed: readonly KubeObject[], reason: string): PlanAction[] {
+  const gk = groupKind(ref);
+  return observed
+    .filter((o) => groupKind(o) === gk && o.metadata?.name === ref.name && isMirrorOf(o, ref))
+    .map((o): PlanAction => ({
+      action: "delete",
+      source: ref,
+      target: { namespace: o.metadata?.namespace ?? "", name: o.metadata?.name ?? "" },
+      reason,
+      observedResourceVersion: o.metadata?.resourceVersion,
+    }))
+    .sort((a, b) => cmp(a.target.namespace, b.target.namespace));
+}
+
+/** Plans one source, present in the cluster, whether enabled or not. */
+export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
+  const ref = sourceRef(source);
+  if (source.metadata?.deletionTimestamp) {
+    return {
+      source: ref,
+      actions: planOrphans(ref, ctx.observed, "the source is being deleted"),
+      errors: [],
+    };
+  }
+  if (!isEnabledSource(source)) {
+    return {
+      source: ref,
+      actions: planOrphans(ref, ctx.observed, "the source is no longer enabled"),
+      errors: [],
+    };
+  }
+  const parsed = parseSource(source, ctx.config);
+  if (!parsed.ok) {
+    const errors = parsed.errors.map((e: SourceError): PlanError => ({
+      source: ref,
+      message: e.message,
+      key: e.key,
+    }));
+    // A source that may never be mirrored loses its mirrors; a typo in an annotation does not delete anything.
+    const forbidden = parsed.errors.some((e) => e.key === undefined);
+    const actions = forbidden ? planOrphans(ref, ctx.observed, parsed.errors[0].message) : [];
+    return { source: ref, actions, errors };
+  }
+  const spec = parsed.spec;
+  const gk = groupKind(source);
+  const name = ref.name;
+  const atTarget = new Map<string, KubeObject>();
+  for (const o of ctx.observed) {
+    if (groupKind(o) === gk && o.metadata?.name === name) atTarget.set(o.metadata?.namespace ?? "", o);
+  }
+  const resolution = resolveTargets(spec.targets, ref.namespace, ctx.namespaces, ctx.config);
+  const pending = new Set(resolution.pending);
+  const claims = peerClaims(source, ctx);
+  const prepared = prepareSource(source, spec, ctx.config);
+  const actions: PlanAction[] = [];
+  const errors: PlanError[] = [];
+
+  for (const ns of resolution.targets) {
+    const target = { namespace: ns, name };
+    const observed = atTarget.get(ns);
+    atTarget.delete(ns);
+    if (pending.has(ns)) {
+      actions.push({ action: "skip", source: ref, target, reason: `namespace "${ns}" does not exist yet` });
+      continue;
+    }
+    const ours = observed !== undefined && isMirrorOf(observed, ref);
+    if (observed && !ours && !adoptsFor(observed, ref)) {
+      const owner = mirrorSourceOf(observed);
+      const reason = owner
+        ? `${ns}/${name} is a mirror of ${owner.namespace}/${owner.name}`
+        : `${ns}/${name} exists and is not managed by KubeMirror; annotate it ` +
+          `kubemirror.raczylo.com/adopt=${ref.namespace}/${name} to let this source take it over`;
+      actions.push({ action: "conflict", source: ref, target, reason });
+      errors.push({ source: ref, namespace: ns, message: `conflict in ${ns}: ${reason}` });
+      continue;
+    }
+    if (!observed) {
+      const rival = claims.find((c) => c.targets.has(ns));
+      if (rival) {
+        const reason = `${ns}/${name} is also claimed by ${rival.namespace}/${name}, which comes first`;
+        actions.push({ action: "conflict", source: ref, target, reason });
+        errors.push({ source: ref, namespace: ns, message: `conflict in ${ns}: ${reason}` });
+        continue;
+      }
+    }
+    if (observed?.metadata?.deletionTimestamp) {
+      actions.push({ action: "skip", source: ref, target, reason: `${ns}/${name} is being deleted` });
+      continue;
+    }
+    const rendered = renderPrepared(prepared, ns, ctx.config, ctx.time);
+    for (const f of rendered.failures) {
+      errors.push({ source: ref, namespace: ns, message: `transform in ${ns}: ${f.message}` });
+    }
+    if (rendered.blocked) {
+      actions.push({ action: "skip", source: ref, target, reason: rendered.blocked });
+      if (rendered.failures.length === 0) {
+        errors.push({ source: ref, namespace: ns, message: `transform in ${ns}: ${rendered.blocked}` });
+      }
+      continue;
+    }
+    if (!observed) {
+      actions.push({ action: "create", source: ref, target, object: rendered.object });
+      continue;
+    }
+    const observedRv = observed.metadata?.resourceVersion;
+    if (!ours) {
+      actions.push({
+        action: "update",
+        source: ref,
+        target,
+        reason: "adopted: the object's owner consented with kubemirror.raczylo.com/adopt",
+        object: rendered.object,
+        recreate: needsRecreate(rendered.object, observed) || undefined,
+        observedResourceVersion: observedRv,
+      });
+      continue;
+    }
+    const observedHash = observed.metadata?.annotations?.[ANNOTATION_SOURCE_CONTENT_HASH];
+    const drift = observedHash !== rendered.hash ? undefined : driftOf(rendered.object, observed);
+    if (observedHash === rendered.hash && drift === undefined) {
+      actions.push({ action: "unchanged", source: ref, target });
+      continue;
+    }
+    const recreate = needsRecreate(rendered.object, observed);
+    actions.push({
+      action: "update",
+      source: ref,
+      target,
+      reason: observedHash !== rendered.hash
+        ? "the source changed"
+        : `the mirror was edited (${drift}); reverting`,
+      object: rendered.object,
+      recreate: recreate || undefined,
+      observedResourceVersion: observedRv,
+    });
+  }
+
+  const skippedReason = new Map(resolution.skipped.map((s) => [s.namespace, s.reason]));
+  for (const s of resolution.skipped) {
+    const observed = atTarget.get(s.namespace);
+    if (observed && isMirrorOf(observed, ref)) continue;
+    actions.push({ action: "skip", source: ref, target: { namespace: s.namespace, name }, reason: s.reason });
+  }
+  for (const [ns, observed] of atTarget) {
+    if (!isMirrorOf(observed, ref)) continue;
+    actions.push({
+      action: "delete",
+      source: ref,
+      target: { namespace: ns, name },
+      reason: skippedReason.get(ns) ?? `namespace "${ns}" is no longer a target`,
+      observedResourceVersion: observed.metadata?.resourceVersion,
+    });
+  }
+  actions.sort((a, b) => cmp(a.target.namespace, b.target.namespace));
+  return { source: ref, actions, errors };
+}
+
+interface Claim {
+  namespace: string;
+  targets: Set<string>;
+}
+
+/**
+ * Peers of the same kind and name that come before this source (by namespace) and are valid, enabled
+ * sources: where no mirror exists yet, the first of them gets the name and the others a conflict.
+ */
+function peerClaims(source: KubeObject, ctx: PlanContext): Claim[] {
+  const ref = sourceRef(source);
+  const gk = groupKind(source);
+  const claims: Claim[] = [];
+  for (const peer of ctx.peers ?? []) {
+    const p = sourceRef(peer);
+    if (groupKind(peer) !== gk || p.name !== ref.name || p.namespace >= ref.namespace) continue;
+    if (peer.metadata?.deletionTimestamp || !isEnabledSource(peer)) continue;
+    const parsed = parseSource(peer, ctx.config);
+    if (!parsed.ok) continue;
+    const r = resolveTargets(parsed.spec.targets, p.namespace, ctx.namespaces, ctx.config);
+    claims.push({ namespace: p.namespace, targets: new Set(r.targets) });
+  }
+  return claims.sort((a, b) => cmp(a.namespace, b.namespace));
+}
+
+/** Sorts actions by source (namespace, name, kind), then target namespace. */
+export function sortActions(actions: PlanAction[]): PlanAction[] {
+  return actions.sort((a, b) =>
+    cmp(a.source.namespace, b.source.namespace) || cmp(a.source.name, b.source.name) ||
+    cmp(a.source.kind, b.source.kind) || cmp(a.target.namespace, b.target.namespace)
+  );
+}

@@ -1,0 +1,155 @@
+/**
+ * Reading a source object's annotations into its spec, or into precise errors naming the key and the
+ * bad value (contract section 1).
+ *
+ * @example
+ * ```ts
+ * import { parseSource } from "./source_spec.ts";
+ * import { DEFAULT_CONFIG } from "./config.ts";
+ * const parsed = parseSource({
+ *   apiVersion: "v1", kind: "ConfigMap",
+ *   metadata: { name: "cfg", namespace: "default",
+ *     labels: { "kubemirror.raczylo.com/enabled": "true" },
+ *     annotations: { "kubemirror.raczylo.com/sync": "true", "kubemirror.raczylo.com/target-namespaces": "app-*" } },
+ * }, DEFAULT_CONFIG);
+ * // parsed.ok === true
+ * ```
+ * @module
+ */
+import type { MirrorConfig } from "./config.ts";
+import { isGlob, matchesAny, namespacePatternError, splitList } from "./glob.ts";
+import {
+  ANNOTATION_MAX_TARGETS,
+  ANNOTATION_SYNC,
+  ANNOTATION_TARGET_NAMESPACE_SELECTOR,
+  ANNOTATION_TARGET_NAMESPACES,
+  ANNOTATION_TRANSFORM,
+  ANNOTATION_TRANSFORM_STRICT,
+  LABEL_ENABLED,
+} from "./keys.ts";
+import { parseSelector } from "./label_selector.ts";
+import type { TargetItem, TargetSpec } from "./targets.ts";
+import { parseTransform, type TransformSpec } from "./transform/rules.ts";
+import type { KubeObject } from "./types.ts";
+
+/** What a source asks for. */
+export interface SourceSpec {
+  targets: TargetSpec;
+  transform?: TransformSpec;
+  strict: boolean;
+}
+
+/** One thing wrong with a source. */
+export interface SourceError {
+  /** The label or annotation at fault, when there is one. */
+  key?: string;
+  message: string;
+}
+
+/** The result of {@link parseSource}. */
+export type ParsedSource = { ok: true; spec: SourceSpec } | { ok: false; errors: SourceError[] };
+
+/** Secret types that hold credentials of the cluster itself, or Helm's release state: never mirrored. */
+export const FORBIDDEN_SECRET_TYPES: readonly string[] = [
+  "kubernetes.io/service-account-token",
+  "bootstrap.kubernetes.io/token",
+  "helm.sh/release.v1",
+];
+
+/** Whether the object carries both the label and the annotation that make it a source. */
+export function isEnabledSource(obj: KubeObject): boolean {
+  return obj.metadata?.labels?.[LABEL_ENABLED] === "true" &&
+    obj.metadata?.annotations?.[ANNOTATION_SYNC] === "true";
+}
+
+/** Why this object may never be a source whatever its annotations say, or undefined. */
+export function forbiddenSourceReason(obj: KubeObject, config: MirrorConfig): string | undefined {
+  const ns = obj.metadata?.namespace ?? "";
+  if (config.sourceNamespaces.length > 0 && !matchesAny(config.sourceNamespaces, ns)) {
+    return `namespace "${ns}" is not allowed to hold sources (--source-namespaces ${
+      config.sourceNamespaces.join(",")
+    })`;
+  }
+  if (obj.kind === "Secret" && (obj.apiVersion ?? "v1") === "v1") {
+    const type = typeof obj.type === "string" ? obj.type : "Opaque";
+    if (FORBIDDEN_SECRET_TYPES.includes(type)) return `Secrets of type ${type} are never mirrored`;
+  }
+  return undefined;
+}
+
+/** Parses a source's annotations; every problem is reported, not just the first. */
+export function parseSource(obj: KubeObject, config: MirrorConfig): ParsedSource {
+  const annotations = obj.metadata?.annotations ?? {};
+  const errors: SourceError[] = [];
+  const forbidden = forbiddenSourceReason(obj, config);
+  if (forbidden) errors.push({ message: forbidden });
+
+  const items: TargetItem[] = [];
+  const rawTargets = annotations[ANNOTATION_TARGET_NAMESPACES];
+  for (const item of splitList(rawTargets)) {
+    if (item === "all") items.push({ type: "all" });
+    else if (item === "all-labeled") items.push({ type: "all-labeled" });
+    else {
+      const err = namespacePatternError(item);
+      if (err) errors.push({ key: ANNOTATION_TARGET_NAMESPACES, message: err });
+      else items.push(isGlob(item) ? { type: "glob", pattern: item } : { type: "name", name: item });
+    }
+  }
+
+  const targets: TargetSpec = { items };
+  const rawSelector = annotations[ANNOTATION_TARGET_NAMESPACE_SELECTOR];
+  if (rawSelector !== undefined && rawSelector.trim() !== "") {
+    const parsed = parseSelector(rawSelector);
+    if (parsed.ok) targets.selector = parsed.selector;
+    else {
+      errors.push({
+        key: ANNOTATION_TARGET_NAMESPACE_SELECTOR,
+        message: `invalid label selector ${JSON.stringify(rawSelector)}: ${parsed.error}`,
+      });
+    }
+  }
+  const hasTargets = splitList(rawTargets).length > 0 || (rawSelector ?? "").trim() !== "";
+  if (!hasTargets) {
+    errors.push({
+      key: ANNOTATION_TARGET_NAMESPACES,
+      message:
+        `no target namespaces: set ${ANNOTATION_TARGET_NAMESPACES} or ${ANNOTATION_TARGET_NAMESPACE_SELECTOR}`,
+    });
+  }
+
+  const rawMax = annotations[ANNOTATION_MAX_TARGETS];
+  if (rawMax !== undefined) {
+    const trimmed = rawMax.trim();
+    if (/^[0-9]{1,9}$/.test(trimmed) && Number(trimmed) > 0) targets.maxTargets = Number(trimmed);
+    else {
+      errors.push({
+        key: ANNOTATION_MAX_TARGETS,
+        message: `${JSON.stringify(rawMax)} is not a positive whole number`,
+      });
+    }
+  }
+
+  let strict = false;
+  const rawStrict = annotations[ANNOTATION_TRANSFORM_STRICT];
+  if (rawStrict !== undefined) {
+    const v = rawStrict.trim();
+    if (v === "true" || v === "1") strict = true;
+    else if (v !== "false" && v !== "0" && v !== "") {
+      errors.push({
+        key: ANNOTATION_TRANSFORM_STRICT,
+        message: `${JSON.stringify(rawStrict)} is not one of "true", "1", "false", "0"`,
+      });
+    }
+  }
+
+  let transform: TransformSpec | undefined;
+  const rawTransform = annotations[ANNOTATION_TRANSFORM];
+  if (rawTransform !== undefined && rawTransform.trim() !== "") {
+    const parsed = parseTransform(rawTransform, config.transformLimits);
+    if (parsed.ok) transform = parsed.spec;
+    else errors.push({ key: ANNOTATION_TRANSFORM, message: parsed.error });
+  }
+
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, spec: { targets, transform, strict } };
+}

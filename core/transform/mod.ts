@@ -1,0 +1,17 @@
+/**
+ * Transformation rules: parsing, templates, and applying them to a mirror (contract section 5).
+ *
+ * @example
+ * ```ts
+ * import { parseTransform } from "./mod.ts";
+ * parseTransform("rules: []", { maxRules: 50, maxRuleBytes: 10240 }).ok; // true
+ * ```
+ * @module
+ */
+export * from "./apply.ts";
+export * from "./budget.ts";
+export * from "./go_template.ts";
+export * from "./path.ts";
+export * from "./protected.ts";
+export * from "./rules.ts";
+export * from "./template.ts";
