@@ -50,6 +50,9 @@ const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  */
 export function namespacePatternError(pattern: string): string | undefined {
   if (pattern.length > 63) return `"${pattern}" is longer than 63 characters`;
+  if (/[\[\]{}]/.test(pattern)) {
+    return `"${pattern}" is not a valid namespace glob: only '*' and '?' are wildcards ([...] and {...} are not)`;
+  }
   if (isGlob(pattern)) {
     return NAMESPACE_GLOB.test(pattern) ? undefined : `"${pattern}" is not a valid namespace glob: ` +
       "only lower case letters, digits, '-', '*' and '?' are allowed";

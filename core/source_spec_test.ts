@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { DEFAULT_CONFIG } from "./config.ts";
+import {
+  ANNOTATION_MAX_TARGETS,
+  ANNOTATION_SYNC,
+  ANNOTATION_TARGET_NAMESPACE_SELECTOR,
+  ANNOTATION_TARGET_NAMESPACES,
+  ANNOTATION_TRANSFORM,
+  ANNOTATION_TRANSFORM_STRICT,
+  LABEL_ENABLED,
+} from "./keys.ts";
+import { isEnabledSource, parseSource } from "./source_spec.ts";
+import type { KubeObject } from "./types.ts";
+
+function source(annotations: Record<string, string>, extra: Partial<KubeObject> = {}): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: "cfg",
+      namespace: "default",
+      labels: { [LABEL_ENABLED]: "true" },
+      annotations: { [ANNOTATION_SYNC]: "true", ...annotations },
+    },
+    ...extra,
+  };
+}
+
+function errorsOf(obj: KubeObject, config = DEFAULT_CONFIG) {
+  const p = parseSource(obj, config);
+  assert.ok(!p.ok, "expected errors");
+  return p.errors;
+}
+
+Deno.test("isEnabledSource needs both the label and the annotation set to true", () => {
+  assert.ok(isEnabledSource(source({})));
+  assert.ok(!isEnabledSource(source({ [ANNOTATION_SYNC]: "yes" })));
+  const unlabelled = source({});
+  unlabelled.metadata!.labels = {};
+  assert.ok(!isEnabledSource(unlabelled));
+});
+
+Deno.test("parseSource reads items, keywords, selector, max-targets and strictness", () => {
+  const p = parseSource(
+    source({
+      [ANNOTATION_TARGET_NAMESPACES]: " app1 , app-*,all-labeled,, ",
+      [ANNOTATION_TARGET_NAMESPACE_SELECTOR]: "env=prod",
+      [ANNOTATION_MAX_TARGETS]: "7",
+      [ANNOTATION_TRANSFORM_STRICT]: "1",
+    }),
+    DEFAULT_CONFIG,
+  );
+  assert.ok(p.ok);
+  assert.deepEqual(JSON.parse(JSON.stringify(p.spec.targets)), {
+    items: [{ type: "name", name: "app1" }, { type: "glob", pattern: "app-*" }, { type: "all-labeled" }],
+    selector: { requirements: [{ key: "env", op: "=", value: "prod" }] },
+    maxTargets: 7,
+  });
+  assert.equal(p.spec.strict, true);
+});
+
+Deno.test("parseSource: every bad value gets an error naming the key and the value", () => {
+  const errors = errorsOf(source({
+    [ANNOTATION_TARGET_NAMESPACES]: "App1,ok,bad_ns",
+    [ANNOTATION_TARGET_NAMESPACE_SELECTOR]: "env in (prod",
+    [ANNOTATION_MAX_TARGETS]: "-3",
+    [ANNOTATION_TRANSFORM_STRICT]: "yes",
+    [ANNOTATION_TRANSFORM]: "rules: [",
+  }));
+  const byKey = (k: string) => errors.filter((e) => e.key === k).map((e) => e.message).join(" | ");
+  assert.match(byKey(ANNOTATION_TARGET_NAMESPACES), /"App1" is not a valid namespace name/);
+  assert.match(byKey(ANNOTATION_TARGET_NAMESPACES), /"bad_ns"/);
+  assert.match(byKey(ANNOTATION_TARGET_NAMESPACE_SELECTOR), /invalid label selector "env in \(prod"/);
+  assert.match(byKey(ANNOTATION_MAX_TARGETS), /"-3" is not a positive whole number/);
+  assert.match(byKey(ANNOTATION_TRANSFORM_STRICT), /"yes"/);
+  assert.match(byKey(ANNOTATION_TRANSFORM), /not valid YAML/);
+  for (const bad of ["0", "1.5", "ten", ""]) {
+    assert.match(
+      errorsOf(source({ [ANNOTATION_TARGET_NAMESPACES]: "a", [ANNOTATION_MAX_TARGETS]: bad }))[0].message,
+      /positive whole number/,
+    );
+  }
+});
+
+Deno.test("parseSource: a source with no targets, a forbidden Secret type or a disallowed namespace is an error", () => {
+  assert.match(errorsOf(source({}))[0].message, /no target namespaces/);
+  assert.match(
+    errorsOf(source({ [ANNOTATION_TARGET_NAMESPACES]: " , " }))[0].message,
+    /no target namespaces/,
+  );
+  for (
+    const type of [
+      "kubernetes.io/service-account-token",
+      "bootstrap.kubernetes.io/token",
+      "helm.sh/release.v1",
+    ]
+  ) {
+    const s = source({ [ANNOTATION_TARGET_NAMESPACES]: "a" }, { kind: "Secret", type });
+    assert.match(
+      errorsOf(s)[0].message,
+      new RegExp(`type ${type.replaceAll(".", "\\.")} are never mirrored`),
+    );
+  }
+  const tls = parseSource(
+    source({ [ANNOTATION_TARGET_NAMESPACES]: "a" }, { kind: "Secret", type: "kubernetes.io/tls" }),
+    DEFAULT_CONFIG,
+  );
+  assert.ok(tls.ok, "TLS secrets are fine");
+  const e = errorsOf(source({ [ANNOTATION_TARGET_NAMESPACES]: "a" }), {
+    ...DEFAULT_CONFIG,
+    sourceNamespaces: ["shared-*"],
+  });
+  assert.match(e[0].message, /namespace "default" is not allowed to hold sources/);
+});
+
+Deno.test("parseSource never throws, whatever the annotations hold, and is deterministic", () => {
+  const keys = [
+    ANNOTATION_TARGET_NAMESPACES,
+    ANNOTATION_TARGET_NAMESPACE_SELECTOR,
+    ANNOTATION_MAX_TARGETS,
+    ANNOTATION_TRANSFORM,
+    ANNOTATION_TRANSFORM_STRICT,
+  ];
+  fc.assert(
+    fc.property(fc.dictionary(fc.constantFrom(...keys), fc.string({ maxLength: 60 })), (annotations) => {
+      const a = parseSource(source(annotations), DEFAULT_CONFIG);
+      const b = parseSource(source(annotations), DEFAULT_CONFIG);
+      assert.equal(JSON.stringify(a), JSON.stringify(b));
+      if (!a.ok) { for (const e of a.errors) assert.ok(e.message.length > 0); }
+    }),
+    { numRuns: 1000 },
+  );
+});
