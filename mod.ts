@@ -3,11 +3,14 @@
  *
  * @example
  * ```sh
- * deno run --allow-read mod.ts plan -f examples/ -o table
+ * deno run --allow-read --allow-env mod.ts plan -f examples/ -o table
+ * deno run --allow-net --allow-env --allow-read=$HOME/.kube/config mod.ts --leader-elect=false
  * ```
  * @module
  */
+import { readCluster } from "./shell/cluster_reader.ts";
 import { runPlan } from "./shell/plan_command.ts";
+import { runController } from "./shell/run_controller.ts";
 
 if (import.meta.main) {
   const [command, ...rest] = Deno.args;
@@ -16,10 +19,10 @@ if (import.meta.main) {
     const code = await runPlan(rest, {
       write: (s) => Deno.stdout.writeSync(encoder.encode(s)),
       writeError: (s) => Deno.stderr.writeSync(encoder.encode(s)),
+      readCluster,
     });
     Deno.exit(code);
   } else {
-    console.error("the controller is not built yet; use: kubemirror plan -f PATH");
-    Deno.exit(2);
+    Deno.exit(await runController(Deno.args));
   }
 }

@@ -68,7 +68,9 @@ Deno.bench("render one mirror with 5 rules, 2 of them templates", () => {
 const bytes = new Uint8Array(100 * 1024).map((_, j) => (j * 7919) % 256);
 let binary = "";
 for (const b of bytes) binary += String.fromCharCode(b);
-const bigSecret = { content: { apiVersion: "v1", kind: "Secret", type: "Opaque", data: { blob: btoa(binary) } } };
+const bigSecret = {
+  content: { apiVersion: "v1", kind: "Secret", type: "Opaque", data: { blob: btoa(binary) } },
+};
 Deno.bench("hash a 100 KiB Secret", () => {
   contentHash(bigSecret);
 });

@@ -85,9 +85,10 @@ export function freePort(): number {
   return port;
 }
 
-function kubeconfig(server: string, caFile: string | undefined, user: string, token: string): string {
-  const cluster = caFile
-    ? `    certificate-authority: ${caFile}\n    server: ${server}\n`
+function kubeconfig(server: string, caPem: string | undefined, user: string, token: string): string {
+  // The CA is embedded, as kind and k3d do, so that reading the kubeconfig alone is enough.
+  const cluster = caPem
+    ? `    certificate-authority-data: ${btoa(caPem)}\n    server: ${server}\n`
     : `    insecure-skip-tls-verify: true\n    server: ${server}\n`;
   return `apiVersion: v1
 kind: Config
@@ -305,8 +306,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     admin: join(dir, "admin.kubeconfig"),
     nobody: join(dir, "nobody.kubeconfig"),
   };
-  await Deno.writeTextFile(paths.admin, kubeconfig(server, caFile, "admin", ADMIN_TOKEN));
-  await Deno.writeTextFile(paths.nobody, kubeconfig(server, caFile, "nobody", NOBODY_TOKEN));
+  await Deno.writeTextFile(paths.admin, kubeconfig(server, caPem, "admin", ADMIN_TOKEN));
+  await Deno.writeTextFile(paths.nobody, kubeconfig(server, caPem, "nobody", NOBODY_TOKEN));
 
   let kcm: Process | undefined;
   if (controllerManager) {
@@ -340,7 +341,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     kubeconfigPath: (user) => paths[user],
     async kubeconfigForToken(name, token) {
       const path = join(dir, `${name}.kubeconfig`);
-      await Deno.writeTextFile(path, kubeconfig(server, caFile, name, token));
+      await Deno.writeTextFile(path, kubeconfig(server, caPem, name, token));
       return path;
     },
     async auditEvents() {

@@ -1,0 +1,215 @@
+/**
+ * End-to-end test harness: one real control plane per test file, the controller run as a separate
+ * process through `tools/run.sh` (the production permission flags), and helpers to apply objects and
+ * wait for what a user would see.
+ * @module
+ */
+import { dirname, fromFileUrl } from "../tools/testcluster/paths.ts";
+import { type Cluster, freePort, startCluster } from "../tools/testcluster/cluster.ts";
+import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube_api.ts";
+import type { KubeObject } from "../core/types.ts";
+
+export const ROOT = dirname(dirname(fromFileUrl(import.meta.url)));
+
+/** A controller process. */
+export interface ControllerProcess {
+  child: Deno.ChildProcess;
+  metricsPort: number;
+  healthPort: number;
+  logFile: string;
+  /** Sends a signal and waits for the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+  metrics(): Promise<string>;
+  ready(): Promise<boolean>;
+  logs(): Promise<string>;
+}
+
+/** Retries `fn` until it stops throwing, or throws its last error after `timeoutMs`. */
+export async function eventually<T>(
+  fn: () => Promise<T> | T,
+  timeoutMs = 30_000,
+  intervalMs = 150,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await fn();
+    } catch (e) {
+      last = e;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+  throw last;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Paths of the core and common resources. */
+export const CM = (ns: string, name?: string) =>
+  `/api/v1/namespaces/${ns}/configmaps${name ? "/" + name : ""}`;
+export const SECRET = (ns: string, name?: string) =>
+  `/api/v1/namespaces/${ns}/secrets${name ? "/" + name : ""}`;
+
+/** The test environment. */
+export class Harness {
+  readonly controllers: ControllerProcess[] = [];
+  private constructor(readonly cluster: Cluster, readonly api: KubeApi) {}
+
+  static async start(): Promise<Harness> {
+    const cluster = await startCluster();
+    const api = new KubeApi(loadKubeConfig(cluster.kubeconfigPath("admin")), {
+      qps: 500,
+      burst: 1000,
+      userAgent: "e2e-test",
+    });
+    return new Harness(cluster, api);
+  }
+
+  /** Starts a controller process with these extra flags. */
+  async startController(args: string[] = [], env: Record<string, string> = {}): Promise<ControllerProcess> {
+    const metricsPort = freePort();
+    const healthPort = freePort();
+    const logFile = await Deno.makeTempFile({ prefix: "kubemirror-controller-", suffix: ".log" });
+    const cmd = `exec sh "$0" "$@" >>'${logFile}' 2>&1`;
+    const child = new Deno.Command("sh", {
+      args: [
+        "-c",
+        cmd,
+        `${ROOT}/tools/run.sh`,
+        `--kubeconfig=${this.cluster.kubeconfigPath("admin")}`,
+        `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+        `--health-probe-bind-address=127.0.0.1:${healthPort}`,
+        "--leader-election-namespace=default",
+        ...args,
+      ],
+      env: { DENO: Deno.execPath(), LOG_LEVEL: "debug", NO_COLOR: "1", ...env },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const proc: ControllerProcess = {
+      child,
+      metricsPort,
+      healthPort,
+      logFile,
+      async stop(signal: Deno.Signal = "SIGTERM") {
+        try {
+          child.kill(signal);
+        } catch {
+          // already exited
+        }
+        return (await child.status).code;
+      },
+      async metrics() {
+        const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+        return await res.text();
+      },
+      async ready() {
+        try {
+          const res = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
+          await res.body?.cancel();
+          return res.status === 200;
+        } catch {
+          return false;
+        }
+      },
+      logs: () => Deno.readTextFile(logFile),
+    };
+    this.controllers.push(proc);
+    await eventually(
+      async () => {
+        if (!(await proc.ready())) {
+          throw new Error(
+            `controller not ready; log:\n${(await proc.logs()).slice(-2000)}`,
+          );
+        }
+      },
+      60_000,
+      200,
+    );
+    return proc;
+  }
+
+  async createNamespace(name: string, labels: Record<string, string> = {}): Promise<void> {
+    await this.api.request("POST", "/api/v1/namespaces", { body: { metadata: { name, labels } } });
+  }
+
+  /** Creates the object, or replaces it when it exists. */
+  async apply(path: string, obj: KubeObject): Promise<KubeObject> {
+    try {
+      return await this.api.request("POST", path, { body: obj });
+    } catch (e) {
+      if (!isStatus(e, 409)) throw e;
+      const current = await this.api.get(`${path}/${obj.metadata!.name}`);
+      return await this.api.request("PUT", `${path}/${obj.metadata!.name}`, {
+        body: { ...obj, metadata: { ...obj.metadata, resourceVersion: current.metadata.resourceVersion } },
+      });
+    }
+  }
+
+  async get(path: string): Promise<any> {
+    return await this.api.get(path);
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async find(path: string): Promise<any> {
+    try {
+      return await this.api.get(path);
+    } catch (e) {
+      if (isStatus(e, 404)) return undefined;
+      throw e;
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    try {
+      await this.api.request("DELETE", path);
+    } catch (e) {
+      if (!isStatus(e, 404)) throw e;
+    }
+  }
+
+  /** Merge-patches an object. */
+  async patch(path: string, body: unknown): Promise<any> {
+    return await this.api.request("PATCH", path, { body, contentType: "application/merge-patch+json" });
+  }
+
+  /** Events on an object in a namespace. */
+  async events(
+    namespace: string,
+    name: string,
+  ): Promise<{ reason: string; message: string; type: string }[]> {
+    const list = await this.api.get(`/api/v1/namespaces/${namespace}/events`, {
+      fieldSelector: `involvedObject.name=${name}`,
+    });
+    return list.items;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.controllers) await c.stop("SIGKILL").catch(() => {});
+    await this.cluster.stop();
+  }
+}
+
+/** A source manifest. */
+export function source(
+  kind: "ConfigMap" | "Secret",
+  namespace: string,
+  name: string,
+  annotations: Record<string, string>,
+  body: Record<string, unknown> = {},
+  labels: Record<string, string> = {},
+): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind,
+    metadata: {
+      name,
+      namespace,
+      labels: { "kubemirror.raczylo.com/enabled": "true", ...labels },
+      annotations: { "kubemirror.raczylo.com/sync": "true", ...annotations },
+    },
+    ...body,
+  };
+}

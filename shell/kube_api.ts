@@ -1,0 +1,202 @@
+/**
+ * The controller's one door to the API server: client-node's kubeconfig, authentication and transport,
+ * a token bucket in front of every request, a User-Agent, and a count of requests by verb and code.
+ * Objects go in and out as plain JSON: nothing is lost to typed models.
+ *
+ * @example
+ * ```ts
+ * import { KubeApi, loadKubeConfig } from "./kube_api.ts";
+ * const api = new KubeApi(loadKubeConfig(undefined), { qps: 50, burst: 100 });
+ * const list = await api.get("/api/v1/namespaces");
+ * ```
+ * @module
+ */
+import * as k8s from "@kubernetes/client-node";
+import type { KubeObject } from "../core/types.ts";
+import type { Metrics } from "./metrics.ts";
+import { TokenBucket } from "./rate_limiter.ts";
+
+/** The version in the User-Agent. */
+export const VERSION = "0.1.0";
+
+/** An error answer from the API server. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly reason: string, message: string, readonly body?: unknown) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** Loads the kubeconfig: `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`, else in-cluster. */
+export function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  const env = Deno.env.get("KUBECONFIG");
+  if (path) kc.loadFromFile(path);
+  else if (env) kc.loadFromFile(env.split(":")[0]);
+  else if (Deno.env.get("KUBERNETES_SERVICE_HOST")) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/** One watch event. */
+export interface WatchEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: KubeObject;
+}
+
+/** Options for {@link KubeApi}. */
+export interface KubeApiOptions {
+  qps: number;
+  burst: number;
+  metrics?: Metrics;
+  userAgent?: string;
+}
+
+const VERB: Record<string, string> = {
+  GET: "get",
+  POST: "create",
+  PUT: "update",
+  PATCH: "patch",
+  DELETE: "delete",
+};
+
+/** Requests to the API server through client-node's transport and auth. */
+export class KubeApi {
+  readonly server: string;
+  readonly #bucket: TokenBucket;
+  readonly #http = new k8s.IsomorphicFetchHttpLibrary();
+  readonly #servers: k8s.ServerConfiguration<Record<string, string>>;
+  readonly #userAgent: string;
+
+  constructor(readonly kc: k8s.KubeConfig, readonly options: KubeApiOptions) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error("the kubeconfig has no current cluster");
+    this.server = cluster.server;
+    this.#servers = new k8s.ServerConfiguration(cluster.server, {});
+    this.#bucket = new TokenBucket(options.qps, options.burst);
+    this.#userAgent = options.userAgent ?? `kubemirror/${VERSION}`;
+  }
+
+  /** Sends one request; JSON in, JSON out; throws {@link ApiError} on a non-2xx answer. */
+  async request(
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
+    path: string,
+    options: {
+      body?: unknown;
+      query?: Record<string, string | number | boolean | undefined>;
+      contentType?: string;
+    } = {},
+  ): Promise<any> {
+    await this.#bucket.take();
+    const ctx = this.#servers.makeRequestContext(path, method as k8s.HttpMethod);
+    for (const [k, v] of Object.entries(options.query ?? {})) {
+      if (v !== undefined) ctx.setQueryParam(k, String(v));
+    }
+    ctx.setHeaderParam("Accept", "application/json");
+    ctx.setHeaderParam("User-Agent", this.#userAgent);
+    if (options.body !== undefined) {
+      ctx.setHeaderParam("Content-Type", options.contentType ?? "application/json");
+      ctx.setBody(JSON.stringify(options.body));
+    }
+    await this.kc.applySecurityAuthentication(ctx);
+    let response: k8s.ResponseContext;
+    try {
+      response = await this.#http.send(ctx).toPromise();
+    } catch (e) {
+      this.options.metrics?.apiRequests.inc({ verb: this.#verb(method, path, options.query), code: "error" });
+      throw e;
+    }
+    const verb = this.#verb(method, path, options.query);
+    this.options.metrics?.apiRequests.inc({ verb, code: String(response.httpStatusCode) });
+    const text = await response.body.text();
+    let body: any;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
+      const reason = body?.reason ?? String(response.httpStatusCode);
+      throw new ApiError(
+        response.httpStatusCode,
+        reason,
+        body?.message ?? `${method} ${path}: ${response.httpStatusCode}`,
+        body,
+      );
+    }
+    return body;
+  }
+
+  #verb(method: string, path: string, query?: Record<string, unknown>): string {
+    if (method !== "GET") return VERB[method] ?? method.toLowerCase();
+    if (query?.watch) return "watch";
+    // A collection path ends in a resource name: /api/v1/namespaces, /apis/g/v/namespaces/ns/things
+    const parts = path.split("/").filter(Boolean);
+    const isCore = parts[0] === "api";
+    const rest = parts.slice(isCore ? 2 : 3);
+    return rest.length % 2 === 1 ? "list" : "get";
+  }
+
+  get(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<any> {
+    return this.request("GET", path, { query });
+  }
+
+  /**
+   * Starts a watch; events arrive through `onEvent`, and `onDone` is called once when it ends
+   * (normally, with an error, or when aborted). Returns a function that aborts it.
+   */
+  async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (event: WatchEvent) => void,
+    onDone: (err?: unknown) => void,
+  ): Promise<() => void> {
+    await this.#bucket.take();
+    this.options.metrics?.apiRequests.inc({ verb: "watch", code: "started" });
+    const params: Record<string, string | number | boolean> = {};
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params[k] = v;
+    const watch = new k8s.Watch(this.kc);
+    let done = false;
+    const finish = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      onDone(err);
+    };
+    const controller = await watch.watch(
+      path,
+      params,
+      (type: string, object: KubeObject) => onEvent({ type: type as WatchEvent["type"], object }),
+      (err: unknown) => finish(err ?? undefined),
+    ).catch((e) => {
+      finish(e);
+      return undefined;
+    });
+    return () => {
+      try {
+        controller?.abort();
+      } catch {
+        // already ended
+      }
+      finish(new DOMException("aborted", "AbortError"));
+    };
+  }
+}
+
+/** Where a kind lives in the API. */
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+/** The URL path of a collection or an object. */
+export function resourcePath(r: ResourceInfo, namespace?: string, name?: string): string {
+  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+  return `${base}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ""}`;
+}
+
+/** Whether an error is an API answer with this status. */
+export function isStatus(e: unknown, status: number): boolean {
+  return e instanceof ApiError && e.status === status;
+}

@@ -1,0 +1,157 @@
+/**
+ * The controller's Prometheus metrics (contract section 6), on a registry of its own. Memory comes from
+ * `Deno.memoryUsage()`, since prom-client's process collector needs more permissions than the controller has.
+ *
+ * @example
+ * ```ts
+ * import { createMetrics } from "./metrics.ts";
+ * const m = createMetrics();
+ * m.reconcileTotal.inc({ controller: "configmap", result: "success" });
+ * console.log(await m.registry.metrics());
+ * ```
+ * @module
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Every metric the controller exports. */
+export interface Metrics {
+  registry: Registry;
+  reconcileTotal: Counter<"controller" | "result">;
+  reconcileDuration: Histogram<"controller">;
+  mirrorResources: Gauge<"kind">;
+  syncErrors: Counter<"controller" | "error_type">;
+  workqueueDepth: Gauge<"name">;
+  workqueueAdds: Counter<"name">;
+  workqueueRetries: Counter<"name">;
+  propagationLag: Histogram<"controller">;
+  apiRequests: Counter<"verb" | "code">;
+  watchRestarts: Counter<"resource" | "reason">;
+  watchLastEvent: Gauge<"resource">;
+  watchSecondsSinceLastEvent: Gauge<"resource">;
+  leader: Gauge;
+  transformErrors: Counter<"controller">;
+  watchedKinds: Gauge;
+}
+
+/** Creates the metrics on a fresh registry. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  const r = [registry];
+  const watchLastEvent = new Gauge({
+    name: "kubemirror_watch_last_event_timestamp_seconds",
+    help: "Unix time of the last event (or bookmark) each watch received.",
+    labelNames: ["resource"] as const,
+    registers: r,
+  });
+  const metrics: Metrics = {
+    registry,
+    reconcileTotal: new Counter({
+      name: "kubemirror_reconcile_total",
+      help: "Reconciliations of sources, by controller (kind) and result (success, error, requeue).",
+      labelNames: ["controller", "result"] as const,
+      registers: r,
+    }),
+    reconcileDuration: new Histogram({
+      name: "kubemirror_reconcile_duration_seconds",
+      help: "Time to reconcile one source, API writes included.",
+      labelNames: ["controller"] as const,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers: r,
+    }),
+    mirrorResources: new Gauge({
+      name: "kubemirror_mirror_resources_total",
+      help: "Mirrors the controller sees in the cluster, by kind.",
+      labelNames: ["kind"] as const,
+      registers: r,
+    }),
+    syncErrors: new Counter({
+      name: "kubemirror_sync_errors_total",
+      help: "Failures while mirroring, by controller (kind) and error type.",
+      labelNames: ["controller", "error_type"] as const,
+      registers: r,
+    }),
+    workqueueDepth: new Gauge({
+      name: "workqueue_depth",
+      help: "Keys waiting in the work queue.",
+      labelNames: ["name"] as const,
+      registers: r,
+    }),
+    workqueueAdds: new Counter({
+      name: "workqueue_adds_total",
+      help: "Keys added to the work queue.",
+      labelNames: ["name"] as const,
+      registers: r,
+    }),
+    workqueueRetries: new Counter({
+      name: "workqueue_retries_total",
+      help: "Keys put back in the work queue with backoff after a failure.",
+      labelNames: ["name"] as const,
+      registers: r,
+    }),
+    propagationLag: new Histogram({
+      name: "kubemirror_propagation_lag_seconds",
+      help: "Time from a source change seen by the watch to the last of its mirror writes.",
+      labelNames: ["controller"] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: r,
+    }),
+    apiRequests: new Counter({
+      name: "kubemirror_api_requests_total",
+      help: "Requests to the Kubernetes API server, by verb and HTTP status code.",
+      labelNames: ["verb", "code"] as const,
+      registers: r,
+    }),
+    watchRestarts: new Counter({
+      name: "kubemirror_watch_restarts_total",
+      help: "Watches restarted, by resource and reason (expired, error, idle, closed).",
+      labelNames: ["resource", "reason"] as const,
+      registers: r,
+    }),
+    watchLastEvent,
+    watchSecondsSinceLastEvent: new Gauge({
+      name: "kubemirror_watch_seconds_since_last_event",
+      help: "Seconds since each watch last received an event or bookmark.",
+      labelNames: ["resource"] as const,
+      registers: r,
+      async collect() {
+        const now = Date.now() / 1000;
+        const values = (await watchLastEvent.get()).values;
+        this.reset();
+        for (const v of values) this.set({ resource: String(v.labels.resource) }, Math.max(0, now - v.value));
+      },
+    }),
+    leader: new Gauge({
+      name: "kubemirror_leader",
+      help: "1 while this replica is the leader and may write, 0 otherwise.",
+      registers: r,
+    }),
+    transformErrors: new Counter({
+      name: "kubemirror_transform_errors_total",
+      help: "Transformation rules that failed, by controller (kind).",
+      labelNames: ["controller"] as const,
+      registers: r,
+    }),
+    watchedKinds: new Gauge({
+      name: "kubemirror_watched_kinds",
+      help: "Kinds the controller currently mirrors.",
+      registers: r,
+    }),
+  };
+  new Gauge({
+    name: "kubemirror_process_resident_memory_bytes",
+    help: "Resident memory of the controller process.",
+    registers: r,
+    collect() {
+      this.set(Deno.memoryUsage().rss);
+    },
+  });
+  new Gauge({
+    name: "kubemirror_process_heap_used_bytes",
+    help: "JavaScript heap in use.",
+    registers: r,
+    collect() {
+      this.set(Deno.memoryUsage().heapUsed);
+    },
+  });
+  return metrics;
+}
