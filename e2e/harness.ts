@@ -131,6 +131,35 @@ export class Harness {
     return proc;
   }
 
+  /** Discovers where a kind lives (cached), for applying manifests of any kind. */
+  async pathFor(obj: KubeObject): Promise<string> {
+    const gv = obj.apiVersion!;
+    const list = await this.api.get(gv.includes("/") ? `/apis/${gv}` : `/api/${gv}`);
+    const r = (list.resources as { name: string; kind: string; namespaced: boolean }[]).find((x) =>
+      x.kind === obj.kind && !x.name.includes("/")
+    );
+    if (!r) throw new Error(`${obj.kind} is not served under ${gv}`);
+    const base = gv.includes("/") ? `/apis/${gv}` : `/api/${gv}`;
+    return r.namespaced ? `${base}/namespaces/${obj.metadata?.namespace ?? "default"}/${r.name}` : `${base}/${r.name}`;
+  }
+
+  /** Applies every document of a YAML file. */
+  async applyFile(file: string): Promise<KubeObject[]> {
+    const { parseManifests } = await import("../shell/manifests.ts");
+    const { objects, errors } = parseManifests(await Deno.readTextFile(file), file);
+    if (errors.length > 0) throw new Error(errors.join("\n"));
+    const out: KubeObject[] = [];
+    for (const o of objects) out.push(await this.apply(await this.pathFor(o), o));
+    return out;
+  }
+
+  /** Waits until a CRD's kind is served. */
+  async waitServed(apiVersion: string, kind: string): Promise<void> {
+    await eventually(async () => {
+      await this.pathFor({ apiVersion, kind, metadata: { namespace: "default" } });
+    }, 30_000);
+  }
+
   async createNamespace(name: string, labels: Record<string, string> = {}): Promise<void> {
     await this.api.request("POST", "/api/v1/namespaces", { body: { metadata: { name, labels } } });
   }

@@ -1,0 +1,82 @@
+/**
+ * High availability and recovery: two replicas with leader election (only the leader writes; kill -9 of
+ * the leader hands over), SIGTERM releases the Lease at once, and a kube-apiserver restart mid-run.
+ */
+import assert from "node:assert/strict";
+import { CM, eventually, Harness, sleep, source } from "./harness.ts";
+
+const P = "kubemirror.raczylo.com/";
+
+Deno.test({
+  name: "leader election and recovery, end to end",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const h = await Harness.start();
+    try {
+      for (const ns of ["app1", "app2"]) await h.createNamespace(ns);
+      const a = await h.startController(["--leader-elect=true", "--resync-period=5s"], { POD_NAME: "replica-a" });
+      const b = await h.startController(["--leader-elect=true", "--resync-period=5s"], { POD_NAME: "replica-b" });
+      const lease = () => h.get("/apis/coordination.k8s.io/v1/namespaces/default/leases/kubemirror-controller-leader");
+      const holder = async () => String((await lease()).spec.holderIdentity ?? "");
+      const leaderGauge = async (c: typeof a) => Number(/^kubemirror_leader (\d)/m.exec(await c.metrics())?.[1]);
+
+      await t.step("one replica leads; only the leader writes", async () => {
+        const first = await eventually(async () => {
+          const id = await holder();
+          assert.match(id, /^replica-[ab]_/);
+          return id;
+        });
+        const [leader, standby] = first.startsWith("replica-a") ? [a, b] : [b, a];
+        await h.apply(CM("default"), source("ConfigMap", "default", "ha", { [`${P}target-namespaces`]: "app1,app2" }, { data: { v: "1" } }));
+        await eventually(async () => assert.equal((await h.get(CM("app2", "ha"))).data.v, "1"));
+        assert.equal(await leaderGauge(leader), 1);
+        assert.equal(await leaderGauge(standby), 0);
+        assert.ok(await standby.ready(), "the standby keeps warm caches");
+        const events = await h.cluster.auditEvents();
+        const writers = new Set(
+          events.filter((e) => e.userAgent?.startsWith("kubemirror/") && ["create", "update", "patch"].includes(e.verb) &&
+            e.objectRef?.resource === "configmaps").map((e) => e.userAgent),
+        );
+        assert.equal(writers.size, 1, "ConfigMap writes come from one process only");
+      });
+
+      await t.step("kill -9 of the leader: the other takes over and converges", async () => {
+        const id = await holder();
+        const [leader, standby] = id.startsWith("replica-a") ? [a, b] : [b, a];
+        await leader.stop("SIGKILL");
+        await h.apply(CM("default"), source("ConfigMap", "default", "ha", { [`${P}target-namespaces`]: "app1,app2" }, { data: { v: "2" } }));
+        await eventually(async () => {
+          assert.notEqual(await holder(), id);
+          assert.equal((await h.get(CM("app1", "ha"))).data.v, "2");
+          assert.equal((await h.get(CM("app2", "ha"))).data.v, "2");
+        }, 40_000);
+        assert.equal(await leaderGauge(standby), 1);
+      });
+
+      await t.step("SIGTERM of the leader releases the Lease and exits 0", async () => {
+        const id = await holder();
+        const leader = id.startsWith("replica-a") ? a : b;
+        assert.equal(await leader.stop("SIGTERM"), 0);
+        const released = await lease();
+        assert.equal(released.spec.holderIdentity ?? "", "", "released for an instant hand-over");
+      });
+
+      await t.step("kube-apiserver restarted mid-run: the controller recovers and converges", async () => {
+        const c = await h.startController(["--leader-elect=false", "--resync-period=5s"]);
+        await h.apply(CM("default"), source("ConfigMap", "default", "survivor", { [`${P}target-namespaces`]: "app1" }, { data: { v: "1" } }));
+        await eventually(async () => assert.ok(await h.find(CM("app1", "survivor"))));
+        await h.cluster.restartApiServer();
+        await h.apply(CM("default"), source("ConfigMap", "default", "survivor", { [`${P}target-namespaces`]: "app1,app2" }, { data: { v: "2" } }));
+        await eventually(async () => {
+          assert.equal((await h.get(CM("app1", "survivor"))).data.v, "2");
+          assert.equal((await h.get(CM("app2", "survivor"))).data.v, "2");
+        }, 60_000);
+        assert.match(await c.metrics(), /kubemirror_watch_restarts_total\{resource="[^"]+",reason="(error|closed|expired)"\} [1-9]/);
+        await sleep(100);
+      });
+    } finally {
+      await h.stop();
+    }
+  },
+});
