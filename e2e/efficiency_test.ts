@@ -26,12 +26,21 @@ Deno.test({
       const N = 30;
       const namespaces = Array.from({ length: N }, (_, i) => `team-${String(i).padStart(2, "0")}`);
       for (const ns of namespaces) await h.createNamespace(ns);
-      const ctl = await h.startController(["--leader-elect=false", "--resync-period=2s", "--resource-types=ConfigMap.v1,Secret.v1"]);
+      const ctl = await h.startController([
+        "--leader-elect=false",
+        "--resync-period=2s",
+        "--resource-types=ConfigMap.v1,Secret.v1",
+      ]);
       await sleep(1000);
 
       await t.step(`converging ${N} mirrors costs ${N} creates plus a constant`, async () => {
         const before = (await h.cluster.auditEvents()).length;
-        await h.apply(CM("default"), source("ConfigMap", "default", "wide", { [`${P}target-namespaces`]: "team-*" }, { data: { a: "1" } }));
+        await h.apply(
+          CM("default"),
+          source("ConfigMap", "default", "wide", { [`${P}target-namespaces`]: "team-*" }, {
+            data: { a: "1" },
+          }),
+        );
         await eventually(async () => {
           for (const ns of namespaces) assert.ok(await h.find(CM(ns, "wide")), ns);
         });
@@ -41,7 +50,11 @@ Deno.test({
         const creates = byVerb("create").filter((e) => e.objectRef?.resource === "configmaps");
         assert.equal(creates.length, N, "one create per mirror");
         const others = events.filter((e) => e.verb !== "watch" && !creates.includes(e));
-        console.log(`converging ${N} mirrors: ${creates.length} creates + ${others.length} other requests (${others.map((e) => `${e.verb} ${e.objectRef?.resource}`).join(", ")})`);
+        console.log(
+          `converging ${N} mirrors: ${creates.length} creates + ${others.length} other requests (${
+            others.map((e) => `${e.verb} ${e.objectRef?.resource}`).join(", ")
+          })`,
+        );
         assert.ok(others.length <= 3, `a constant number of other requests, got ${others.length}`);
         assert.equal(byVerb("list").length, 0, "no LIST: reads come from the caches");
       });
@@ -52,54 +65,95 @@ Deno.test({
         await sleep(7000); // three resyncs at --resync-period=2s
         const after = reconciles(await ctl.metrics());
         assert.ok(after > reconcilesBefore, "resyncs did run");
-        const events = (await h.cluster.auditEvents()).slice(before).filter(ours).filter((e) => e.verb !== "watch");
+        const events = (await h.cluster.auditEvents()).slice(before).filter(ours).filter((e) =>
+          e.verb !== "watch"
+        );
         assert.deepEqual(events.map((e) => `${e.verb} ${e.requestURI}`), []);
       });
 
-      await t.step("1,000 unlabelled Secrets created and updated cause no reconcile and no request", async () => {
-        await h.createNamespace("noise");
-        const before = (await h.cluster.auditEvents()).length;
-        const reconcilesBefore = reconciles(await ctl.metrics());
-        const batch = async (fn: (i: number) => Promise<unknown>) => {
-          for (let i = 0; i < 1000; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => fn(i + j)));
-        };
-        await batch((i) => h.apply(SECRET("noise"), { apiVersion: "v1", kind: "Secret", metadata: { name: `s-${i}` }, data: { v: btoa("1") } }));
-        await batch((i) => h.patch(SECRET("noise", `s-${i}`), { data: { v: btoa("2") } }));
-        // Only ConfigMap sources exist, so every reconcile is a ConfigMap's; a Secret event reaching the
-        // queue would show as a Secret reconcile.
-        const secretReconciles = /kubemirror_reconcile_total\{controller="secret",[^}]*\} (\d+)/.exec(await ctl.metrics());
-        assert.equal(secretReconciles, null, "no Secret was ever reconciled");
-        assert.ok(reconciles(await ctl.metrics()) >= reconcilesBefore);
-        const events = (await h.cluster.auditEvents()).slice(before).filter(ours).filter((e) => e.verb !== "watch");
-        assert.deepEqual(events.map((e) => `${e.verb} ${e.requestURI}`), [], "no request about the noise");
-        const text = await ctl.metrics();
-        assert.doesNotMatch(text, /kubemirror_mirror_resources_total\{kind="Secret"\} [1-9]/, "no Secret is taken for a mirror");
-      });
+      await t.step(
+        "1,000 unlabelled Secrets created and updated cause no reconcile and no request",
+        async () => {
+          await h.createNamespace("noise");
+          const before = (await h.cluster.auditEvents()).length;
+          const reconcilesBefore = reconciles(await ctl.metrics());
+          const batch = async (fn: (i: number) => Promise<unknown>) => {
+            for (let i = 0; i < 1000; i += 50) {
+              await Promise.all(Array.from({ length: 50 }, (_, j) => fn(i + j)));
+            }
+          };
+          await batch((i) =>
+            h.apply(SECRET("noise"), {
+              apiVersion: "v1",
+              kind: "Secret",
+              metadata: { name: `s-${i}` },
+              data: { v: btoa("1") },
+            })
+          );
+          await batch((i) => h.patch(SECRET("noise", `s-${i}`), { data: { v: btoa("2") } }));
+          // Only ConfigMap sources exist, so every reconcile is a ConfigMap's; a Secret event reaching the
+          // queue would show as a Secret reconcile.
+          const secretReconciles = /kubemirror_reconcile_total\{controller="secret",[^}]*\} (\d+)/.exec(
+            await ctl.metrics(),
+          );
+          assert.equal(secretReconciles, null, "no Secret was ever reconciled");
+          assert.ok(reconciles(await ctl.metrics()) >= reconcilesBefore);
+          const events = (await h.cluster.auditEvents()).slice(before).filter(ours).filter((e) =>
+            e.verb !== "watch"
+          );
+          assert.deepEqual(events.map((e) => `${e.verb} ${e.requestURI}`), [], "no request about the noise");
+          const text = await ctl.metrics();
+          assert.doesNotMatch(
+            text,
+            /kubemirror_mirror_resources_total\{kind="Secret"\} [1-9]/,
+            "no Secret is taken for a mirror",
+          );
+        },
+      );
 
-      await t.step("kubemirror plan against the live cluster prints the same plan and writes nothing", async () => {
-        await h.apply(CM("default"), source("ConfigMap", "default", "pending-edit", { [`${P}target-namespaces`]: "team-00" }, { data: {} }));
-        await eventually(async () => assert.ok(await h.find(CM("team-00", "pending-edit"))));
-        assert.equal(await ctl.stop(), 0);
-        await h.patch(CM("team-01", "wide"), { data: { a: "hand edit" } });
-        const before = (await h.cluster.auditEvents()).length;
-        const out = await new Deno.Command("sh", {
-          args: [`${ROOT}/tools/run.sh`, "plan", `--kubeconfig=${h.cluster.kubeconfigPath("admin")}`, "-o", "json"],
-          env: { DENO: Deno.execPath() },
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-        const doc = JSON.parse(new TextDecoder().decode(out.stdout));
-        const wide = doc.actions.filter((a: any) => a.source.name === "wide");
-        assert.equal(wide.length, N);
-        assert.deepEqual(wide.filter((a: any) => a.action !== "unchanged").map((a: any) => `${a.action} ${a.target.namespace}`), [
-          "update team-01",
-        ]);
-        const writes = (await h.cluster.auditEvents()).slice(before).filter((e) =>
-          ["create", "update", "patch", "delete"].includes(e.verb)
-        );
-        assert.deepEqual(writes.filter(ours).map((e) => e.requestURI), [], "plan writes nothing");
-      });
+      await t.step(
+        "kubemirror plan against the live cluster prints the same plan and writes nothing",
+        async () => {
+          await h.apply(
+            CM("default"),
+            source("ConfigMap", "default", "pending-edit", { [`${P}target-namespaces`]: "team-00" }, {
+              data: {},
+            }),
+          );
+          await eventually(async () => assert.ok(await h.find(CM("team-00", "pending-edit"))));
+          assert.equal(await ctl.stop(), 0);
+          await h.patch(CM("team-01", "wide"), { data: { a: "hand edit" } });
+          const before = (await h.cluster.auditEvents()).length;
+          const out = await new Deno.Command("sh", {
+            args: [
+              `${ROOT}/tools/run.sh`,
+              "plan",
+              `--kubeconfig=${h.cluster.kubeconfigPath("admin")}`,
+              "-o",
+              "json",
+            ],
+            env: { DENO: Deno.execPath() },
+            stdout: "piped",
+            stderr: "piped",
+          }).output();
+          assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+          const doc = JSON.parse(new TextDecoder().decode(out.stdout));
+          const wide = doc.actions.filter((a: any) => a.source.name === "wide");
+          assert.equal(wide.length, N);
+          assert.deepEqual(
+            wide.filter((a: any) => a.action !== "unchanged").map((a: any) =>
+              `${a.action} ${a.target.namespace}`
+            ),
+            [
+              "update team-01",
+            ],
+          );
+          const writes = (await h.cluster.auditEvents()).slice(before).filter((e) =>
+            ["create", "update", "patch", "delete"].includes(e.verb)
+          );
+          assert.deepEqual(writes.filter(ours).map((e) => e.requestURI), [], "plan writes nothing");
+        },
+      );
     } finally {
       await h.stop();
     }

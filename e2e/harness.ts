@@ -140,7 +140,9 @@ export class Harness {
     );
     if (!r) throw new Error(`${obj.kind} is not served under ${gv}`);
     const base = gv.includes("/") ? `/apis/${gv}` : `/api/${gv}`;
-    return r.namespaced ? `${base}/namespaces/${obj.metadata?.namespace ?? "default"}/${r.name}` : `${base}/${r.name}`;
+    return r.namespaced
+      ? `${base}/namespaces/${obj.metadata?.namespace ?? "default"}/${r.name}`
+      : `${base}/${r.name}`;
   }
 
   /** Applies every document of a YAML file. */

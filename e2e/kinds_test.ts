@@ -42,7 +42,11 @@ Deno.test({
         assert.equal(mirror.spec.ports[0].targetPort, 8080);
         const rv = mirror.metadata.resourceVersion;
         await sleep(5000);
-        assert.equal((await h.get("/api/v1/namespaces/app1/services/web")).metadata.resourceVersion, rv, "defaults are not drift");
+        assert.equal(
+          (await h.get("/api/v1/namespaces/app1/services/web")).metadata.resourceVersion,
+          rv,
+          "defaults are not drift",
+        );
       });
 
       await t.step("an Ingress is mirrored", async () => {
@@ -58,38 +62,57 @@ Deno.test({
           spec: {
             rules: [{
               host: "example.com",
-              http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }] },
+              http: {
+                paths: [{
+                  path: "/",
+                  pathType: "Prefix",
+                  backend: { service: { name: "web", port: { number: 80 } } },
+                }],
+              },
             }],
           },
         });
-        const m = await eventually(async () => await h.get("/apis/networking.k8s.io/v1/namespaces/app2/ingresses/site"));
+        const m = await eventually(async () =>
+          await h.get("/apis/networking.k8s.io/v1/namespaces/app2/ingresses/site")
+        );
         assert.equal(m.spec.rules[0].host, "example.com");
       });
 
-      await t.step("a CRD installed after the controller started is picked up without a restart", async () => {
-        await h.applyFile(join(ROOT, "testdata/crds/widget.yaml"));
-        await h.waitServed("example.com/v1", "Widget");
-        await h.apply("/apis/example.com/v1/namespaces/default/widgets", {
-          apiVersion: "example.com/v1",
-          kind: "Widget",
-          metadata: {
-            name: "gear",
-            namespace: "default",
-            labels: { [`${P}enabled`]: "true" },
-            annotations: { [`${P}sync`]: "true", [`${P}target-namespaces`]: "app1,app2" },
-          },
-          spec: { size: 3 },
-        });
-        const m = await eventually(async () => await h.get("/apis/example.com/v1/namespaces/app2/widgets/gear"), 45_000);
-        assert.equal(m.spec.size, 3);
-        assert.equal(m.spec.color, "blue", "the CRD's default");
-        const rv = m.metadata.resourceVersion;
-        await sleep(5000);
-        assert.equal((await h.get("/apis/example.com/v1/namespaces/app2/widgets/gear")).metadata.resourceVersion, rv);
-      });
+      await t.step(
+        "a CRD installed after the controller started is picked up without a restart",
+        async () => {
+          await h.applyFile(join(ROOT, "testdata/crds/widget.yaml"));
+          await h.waitServed("example.com/v1", "Widget");
+          await h.apply("/apis/example.com/v1/namespaces/default/widgets", {
+            apiVersion: "example.com/v1",
+            kind: "Widget",
+            metadata: {
+              name: "gear",
+              namespace: "default",
+              labels: { [`${P}enabled`]: "true" },
+              annotations: { [`${P}sync`]: "true", [`${P}target-namespaces`]: "app1,app2" },
+            },
+            spec: { size: 3 },
+          });
+          const m = await eventually(
+            async () => await h.get("/apis/example.com/v1/namespaces/app2/widgets/gear"),
+            45_000,
+          );
+          assert.equal(m.spec.size, 3);
+          assert.equal(m.spec.color, "blue", "the CRD's default");
+          const rv = m.metadata.resourceVersion;
+          await sleep(5000);
+          assert.equal(
+            (await h.get("/apis/example.com/v1/namespaces/app2/widgets/gear")).metadata.resourceVersion,
+            rv,
+          );
+        },
+      );
 
       await t.step("every example under examples/ is mirrored as the plan says", async () => {
-        const files = [...Deno.readDirSync(join(ROOT, "examples"))].map((e) => e.name).filter((n) => n.endsWith(".yaml")).sort();
+        const files = [...Deno.readDirSync(join(ROOT, "examples"))].map((e) => e.name).filter((n) =>
+          n.endsWith(".yaml")
+        ).sort();
         for (const f of files) await h.applyFile(join(ROOT, "examples", f));
         // What the External Secrets Operator would make from the ExternalSecret's template.
         await h.apply(SECRET("default"), {
@@ -104,7 +127,9 @@ Deno.test({
               apiVersion: "external-secrets.io/v1",
               kind: "ExternalSecret",
               name: "1p-docker-config",
-              uid: (await h.get("/apis/external-secrets.io/v1/namespaces/default/externalsecrets/1p-docker-config")).metadata.uid,
+              uid: (await h.get(
+                "/apis/external-secrets.io/v1/namespaces/default/externalsecrets/1p-docker-config",
+              )).metadata.uid,
               controller: true,
             }],
           },
@@ -112,7 +137,9 @@ Deno.test({
           data: { ".dockerconfigjson": btoa('{"auths":{"ghcr.io":{"username":"me","auth":"bWU6cHc="}}}') },
         });
         let out = "";
-        const code = await runPlan(["-f", join(ROOT, "examples"), "-o", "json"], { write: (s) => (out += s) });
+        const code = await runPlan(["-f", join(ROOT, "examples"), "-o", "json"], {
+          write: (s) => (out += s),
+        });
         assert.equal(code, 0);
         const creates = (JSON.parse(out).actions as any[]).filter((a) => a.action === "create");
         assert.ok(creates.length > 20);
@@ -124,7 +151,11 @@ Deno.test({
               if (a.object[field] === undefined) continue;
               const want = a.object.kind === "Service" ? a.object[field].ports : a.object[field];
               const got = a.object.kind === "Service" ? m[field].ports : m[field];
-              assert.deepEqual(field === "spec" ? pick(got, want) : got, want, `${a.object.kind} ${a.target.namespace}/${a.target.name}`);
+              assert.deepEqual(
+                field === "spec" ? pick(got, want) : got,
+                want,
+                `${a.object.kind} ${a.target.namespace}/${a.target.name}`,
+              );
             }
           }, 45_000);
         }
@@ -136,7 +167,11 @@ Deno.test({
             assert.equal(m.type, "kubernetes.io/dockerconfigjson");
             assert.equal(m.metadata.ownerReferences, undefined, "ownerReferences are never copied");
           }
-          assert.equal(await h.find(SECRET("legacy", "multi-registry-secret")), undefined, "legacy opted out");
+          assert.equal(
+            await h.find(SECRET("legacy", "multi-registry-secret")),
+            undefined,
+            "legacy opted out",
+          );
         });
       });
 
@@ -144,15 +179,30 @@ Deno.test({
         assert.equal(await ctl.stop(), 0);
         await h.createNamespace("shared-config");
         await h.startController(["--leader-elect=false", "--source-namespaces=shared-*"]);
-        await h.apply(CM("shared-config"), source("ConfigMap", "shared-config", "allowed", { [`${P}target-namespaces`]: "app1" }, { data: {} }));
-        await h.apply(CM("default"), source("ConfigMap", "default", "refused", { [`${P}target-namespaces`]: "app1" }, { data: {} }));
+        await h.apply(
+          CM("shared-config"),
+          source("ConfigMap", "shared-config", "allowed", { [`${P}target-namespaces`]: "app1" }, {
+            data: {},
+          }),
+        );
+        await h.apply(
+          CM("default"),
+          source("ConfigMap", "default", "refused", { [`${P}target-namespaces`]: "app1" }, { data: {} }),
+        );
         await eventually(async () => assert.ok(await h.find(CM("app1", "allowed"))));
         await eventually(async () => {
           const events = await h.events("default", "refused");
-          assert.ok(events.some((e) => /not allowed to hold sources/.test(e.message)), JSON.stringify(events));
+          assert.ok(
+            events.some((e) => /not allowed to hold sources/.test(e.message)),
+            JSON.stringify(events),
+          );
         });
         assert.equal(await h.find(CM("app1", "refused")), undefined);
-        assert.equal(await h.find(CM("app1", "global-config")), undefined, "existing mirrors of refused sources are removed");
+        assert.equal(
+          await h.find(CM("app1", "global-config")),
+          undefined,
+          "existing mirrors of refused sources are removed",
+        );
       });
     } finally {
       await h.stop();

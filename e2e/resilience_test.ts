@@ -15,11 +15,17 @@ Deno.test({
     const h = await Harness.start();
     try {
       for (const ns of ["app1", "app2"]) await h.createNamespace(ns);
-      const a = await h.startController(["--leader-elect=true", "--resync-period=5s"], { POD_NAME: "replica-a" });
-      const b = await h.startController(["--leader-elect=true", "--resync-period=5s"], { POD_NAME: "replica-b" });
-      const lease = () => h.get("/apis/coordination.k8s.io/v1/namespaces/default/leases/kubemirror-controller-leader");
+      const a = await h.startController(["--leader-elect=true", "--resync-period=5s"], {
+        POD_NAME: "replica-a",
+      });
+      const b = await h.startController(["--leader-elect=true", "--resync-period=5s"], {
+        POD_NAME: "replica-b",
+      });
+      const lease = () =>
+        h.get("/apis/coordination.k8s.io/v1/namespaces/default/leases/kubemirror-controller-leader");
       const holder = async () => String((await lease()).spec.holderIdentity ?? "");
-      const leaderGauge = async (c: typeof a) => Number(/^kubemirror_leader (\d)/m.exec(await c.metrics())?.[1]);
+      const leaderGauge = async (c: typeof a) =>
+        Number(/^kubemirror_leader (\d)/m.exec(await c.metrics())?.[1]);
 
       await t.step("one replica leads; only the leader writes", async () => {
         const first = await eventually(async () => {
@@ -28,15 +34,22 @@ Deno.test({
           return id;
         });
         const [leader, standby] = first.startsWith("replica-a") ? [a, b] : [b, a];
-        await h.apply(CM("default"), source("ConfigMap", "default", "ha", { [`${P}target-namespaces`]: "app1,app2" }, { data: { v: "1" } }));
+        await h.apply(
+          CM("default"),
+          source("ConfigMap", "default", "ha", { [`${P}target-namespaces`]: "app1,app2" }, {
+            data: { v: "1" },
+          }),
+        );
         await eventually(async () => assert.equal((await h.get(CM("app2", "ha"))).data.v, "1"));
         assert.equal(await leaderGauge(leader), 1);
         assert.equal(await leaderGauge(standby), 0);
         assert.ok(await standby.ready(), "the standby keeps warm caches");
         const events = await h.cluster.auditEvents();
         const writers = new Set(
-          events.filter((e) => e.userAgent?.startsWith("kubemirror/") && ["create", "update", "patch"].includes(e.verb) &&
-            e.objectRef?.resource === "configmaps").map((e) => e.userAgent),
+          events.filter((e) =>
+            e.userAgent?.startsWith("kubemirror/") && ["create", "update", "patch"].includes(e.verb) &&
+            e.objectRef?.resource === "configmaps"
+          ).map((e) => e.userAgent),
         );
         assert.equal(writers.size, 1, "ConfigMap writes come from one process only");
       });
@@ -45,7 +58,12 @@ Deno.test({
         const id = await holder();
         const [leader, standby] = id.startsWith("replica-a") ? [a, b] : [b, a];
         await leader.stop("SIGKILL");
-        await h.apply(CM("default"), source("ConfigMap", "default", "ha", { [`${P}target-namespaces`]: "app1,app2" }, { data: { v: "2" } }));
+        await h.apply(
+          CM("default"),
+          source("ConfigMap", "default", "ha", { [`${P}target-namespaces`]: "app1,app2" }, {
+            data: { v: "2" },
+          }),
+        );
         await eventually(async () => {
           assert.notEqual(await holder(), id);
           assert.equal((await h.get(CM("app1", "ha"))).data.v, "2");
@@ -64,15 +82,28 @@ Deno.test({
 
       await t.step("kube-apiserver restarted mid-run: the controller recovers and converges", async () => {
         const c = await h.startController(["--leader-elect=false", "--resync-period=5s"]);
-        await h.apply(CM("default"), source("ConfigMap", "default", "survivor", { [`${P}target-namespaces`]: "app1" }, { data: { v: "1" } }));
+        await h.apply(
+          CM("default"),
+          source("ConfigMap", "default", "survivor", { [`${P}target-namespaces`]: "app1" }, {
+            data: { v: "1" },
+          }),
+        );
         await eventually(async () => assert.ok(await h.find(CM("app1", "survivor"))));
         await h.cluster.restartApiServer();
-        await h.apply(CM("default"), source("ConfigMap", "default", "survivor", { [`${P}target-namespaces`]: "app1,app2" }, { data: { v: "2" } }));
+        await h.apply(
+          CM("default"),
+          source("ConfigMap", "default", "survivor", { [`${P}target-namespaces`]: "app1,app2" }, {
+            data: { v: "2" },
+          }),
+        );
         await eventually(async () => {
           assert.equal((await h.get(CM("app1", "survivor"))).data.v, "2");
           assert.equal((await h.get(CM("app2", "survivor"))).data.v, "2");
         }, 60_000);
-        assert.match(await c.metrics(), /kubemirror_watch_restarts_total\{resource="[^"]+",reason="(error|closed|expired)"\} [1-9]/);
+        assert.match(
+          await c.metrics(),
+          /kubemirror_watch_restarts_total\{resource="[^"]+",reason="(error|closed|expired)"\} [1-9]/,
+        );
         await sleep(100);
       });
     } finally {
