@@ -40,7 +40,7 @@ function flatten(doc: unknown, where: string, out: LoadedManifests): void {
 /** Parses the text of one file (YAML with several documents, or JSON). */
 export function parseManifests(text: string, file: string): LoadedManifests {
   const out: LoadedManifests = { objects: [], errors: [] };
-  const docs = parseAllDocuments(text);
+  const docs = parseAllDocuments(text, { logLevel: "error" });
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, i) => {
     const where = `${file}: document ${i + 1}`;

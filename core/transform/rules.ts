@@ -72,7 +72,7 @@ export function parseTransform(text: string, limits: ParseLimits): ParsedTransfo
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 50, uniqueKeys: true });
+    doc = parseYaml(text, { maxAliasCount: 50, uniqueKeys: true, logLevel: "error" });
   } catch (e) {
     const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
     return { ok: false, error: `transform is not valid YAML: ${message}` };
