@@ -244,6 +244,7 @@ export class Controller {
   /** Discovery runs one at a time; each run snapshots nothing across its API calls and commits a diff. */
   #runDiscovery(): Promise<void> {
     this.#discovery = this.#discovery.then(() => this.#discover()).catch((e) => {
+      this.options.metrics.discoveryErrors.inc();
       this.#log.error("discovery failed; keeping the kinds watched so far", { error: String(e) });
     });
     return this.#discovery;

@@ -31,6 +31,7 @@ export interface Metrics {
   leader: Gauge;
   transformErrors: Counter<"controller">;
   watchedKinds: Gauge;
+  discoveryErrors: Counter;
 }
 
 /** Creates the metrics on a fresh registry. */
@@ -129,6 +130,11 @@ export function createMetrics(): Metrics {
       name: "kubemirror_transform_errors_total",
       help: "Transformation rules that failed, by controller (kind).",
       labelNames: ["controller"] as const,
+      registers: r,
+    }),
+    discoveryErrors: new Counter({
+      name: "kubemirror_discovery_errors_total",
+      help: "Resource discovery runs that failed.",
       registers: r,
     }),
     watchedKinds: new Gauge({
