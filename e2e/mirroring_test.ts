@@ -218,22 +218,26 @@ Deno.test({
       );
 
       await t.step("an immutable Secret's change recreates its mirror", async () => {
+        // An immutable Secret's data cannot change, but its annotations can: a new transform changes
+        // what the mirror holds, and the immutable mirror must be deleted and created again.
         const secret = (v: string) =>
-          source("Secret", "default", "frozen", { [`${P}target-namespaces`]: "app-1" }, {
-            immutable: true,
-            data: { k: btoa(v) },
-          });
+          source("Secret", "default", "frozen", {
+            [`${P}target-namespaces`]: "app-1",
+            [`${P}transform`]: `rules:\n  - path: data.stage\n    value: "${v}"\n`,
+          }, { immutable: true, data: { k: btoa("fixed") } });
         await h.apply(SECRET("default"), secret("one"));
-        const first = await eventually(async () => await h.get(SECRET("app-1", "frozen")));
-        // An immutable source cannot change either: replace it.
-        await h.remove(SECRET("default", "frozen"));
-        await eventually(async () => assert.equal(await h.find(SECRET("default", "frozen")), undefined));
-        await eventually(async () => assert.equal(await h.find(SECRET("app-1", "frozen")), undefined));
+        const first = await eventually(async () => {
+          const m = await h.get(SECRET("app-1", "frozen"));
+          assert.equal(atob(m.data.stage), "one");
+          assert.equal(m.immutable, true);
+          return m;
+        });
         await h.apply(SECRET("default"), secret("two"));
-        await eventually(async () =>
-          assert.equal(atob((await h.get(SECRET("app-1", "frozen"))).data.k), "two")
-        );
-        assert.notEqual((await h.get(SECRET("app-1", "frozen"))).metadata.uid, first.metadata.uid);
+        await eventually(async () => {
+          const m = await h.get(SECRET("app-1", "frozen"));
+          assert.equal(atob(m.data.stage), "two");
+          assert.notEqual(m.metadata.uid, first.metadata.uid, "recreated, not updated in place");
+        });
       });
 
       await t.step("source deleted: every mirror gone and the finalizer released", async () => {

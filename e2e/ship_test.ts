@@ -34,6 +34,20 @@ Deno.test({
     const h = await Harness.start();
     const helm = h.cluster.binaries!.helm;
     const kubeconfig = h.cluster.kubeconfigPath("admin");
+    const helmRelease = (verb: "install" | "upgrade", ...extra: string[]) =>
+      run(helm, [
+        verb,
+        "kubemirror",
+        CHART,
+        "-n",
+        NS,
+        "--kubeconfig",
+        kubeconfig,
+        "--no-hooks",
+        "--set",
+        "replicaCount=1",
+        ...extra,
+      ]);
     try {
       await h.createNamespace(NS, { [`${P}allow-mirrors`]: "false" });
       await h.applyFile(join(ROOT, "testdata/crds/servicemonitor.yaml"));
@@ -169,18 +183,7 @@ Deno.test({
       await t.step(
         "helm install; the controller runs with the chart's ServiceAccount token and mirrors",
         async () => {
-          const r = await run(helm, [
-            "install",
-            "kubemirror",
-            CHART,
-            "-n",
-            NS,
-            "--kubeconfig",
-            kubeconfig,
-            "--no-hooks",
-            "--set",
-            "replicaCount=1",
-          ]);
+          const r = await helmRelease("install");
           assert.equal(r.code, 0, r.err);
           assert.match(r.out, /STATUS: deployed/);
           assert.match(r.out, /sync-status/, "NOTES.txt tells how to check a source");
@@ -300,20 +303,7 @@ scrape_configs:
         "with narrowed controller.resourceTypes the chart's RBAC forbids other kinds",
         async () => {
           for (const c of h.controllers) await c.stop();
-          const r = await run(helm, [
-            "upgrade",
-            "kubemirror",
-            CHART,
-            "-n",
-            NS,
-            "--kubeconfig",
-            kubeconfig,
-            "--no-hooks",
-            "--set",
-            "replicaCount=1",
-            "--set",
-            "controller.resourceTypes={Secret.v1}",
-          ]);
+          const r = await helmRelease("upgrade", "--set", "controller.resourceTypes={Secret.v1}");
           assert.equal(r.code, 0, r.err);
           const sa = new KubeApi(loadKubeConfig(saKubeconfig), { qps: 50, burst: 50 });
           await assert.rejects(sa.get("/api/v1/configmaps"), (e) => isStatus(e, 403));

@@ -22,6 +22,15 @@ function mirror(source: KubeObject, ns: string, yaml: string, strict = false) {
   return renderMirror(source, ns, { transform: spec(yaml), strict }, DEFAULT_CONFIG, NOW);
 }
 
+const VARS = {
+  TargetNamespace: "a",
+  SourceNamespace: "b",
+  SourceName: "c",
+  TargetName: "c",
+  Labels: {},
+  Annotations: {},
+};
+
 const decode = (s: string) => new TextDecoder().decode(Uint8Array.from(atob(s), (c) => c.charCodeAt(0)));
 
 Deno.test("seed example: environment-specific values on a ConfigMap", () => {
@@ -227,14 +236,7 @@ Deno.test("a transformation past the time limit is stopped: the mirror is not wr
   let now = 0;
   const s = spec(`rules:\n${"  - path: data.a\n    template: '{{upper TargetNamespace}}'\n".repeat(40)}`);
   const out = applyTransform({ apiVersion: "v1", kind: "ConfigMap", data: {} }, s, {
-    vars: {
-      TargetNamespace: "a",
-      SourceNamespace: "b",
-      SourceName: "c",
-      TargetName: "c",
-      Labels: {},
-      Annotations: {},
-    },
+    vars: VARS,
     budget: { now: () => (now += 7), deadline: 100, maxBytes: 1 << 20 },
   });
   assert.match(out.stopped!, /time limit/);
@@ -243,14 +245,7 @@ Deno.test("a transformation past the time limit is stopped: the mirror is not wr
 Deno.test("a rendered mirror over the size limit is stopped", () => {
   const s = spec(`rules:\n  - path: data.big\n    value: "${"x".repeat(5000)}"\n`);
   const out = applyTransform({ apiVersion: "v1", kind: "ConfigMap", data: {} }, s, {
-    vars: {
-      TargetNamespace: "a",
-      SourceNamespace: "b",
-      SourceName: "c",
-      TargetName: "c",
-      Labels: {},
-      Annotations: {},
-    },
+    vars: VARS,
     budget: sizeOnlyBudget(4000),
   });
   assert.match(out.stopped!, /over the limit of 4000 bytes/);

@@ -54,6 +54,10 @@ Deno.test({
       assert.ok(gone, "namespace smoke still exists a minute after deletion");
 
       if (cluster.local) {
+        // Restarting etcd alone (for fault tests) keeps the data; the API server serves again after.
+        await cluster.restartEtcd();
+        const again = await core.readNamespace({ name: "default" });
+        assert.equal(again.metadata?.name, "default");
         const events = await cluster.auditEvents();
         const creates = events.filter((e) =>
           e.verb === "create" && e.objectRef?.resource === "configmaps" &&

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { applyActions, configArb, namespacesArb, sourceArb } from "./_testing.ts";
+import { denyReason } from "./mirrorable.ts";
+import { isMirrorOf } from "./ownership.ts";
+import { type PlanAction, sortActions } from "./plan.ts";
+import { planAll } from "./plan_all.ts";
+import type { KubeObject } from "./types.ts";
+
+const T0 = { now: "2026-11-24T10:00:00Z" };
+const kindAllowed = (group: string, kind: string) => denyReason(group, kind, false);
+
+/** Several sources at once, unique by kind, namespace and name. */
+const sourcesArb = fc.uniqueArray(sourceArb(), {
+  selector: (s) => `${s.kind}/${s.metadata!.namespace}/${s.metadata!.name}`,
+  minLength: 1,
+  maxLength: 4,
+});
+
+Deno.test("property: planning everything is idempotent across many sources claiming names", () => {
+  fc.assert(
+    fc.property(sourcesArb, namespacesArb, configArb, (sources, namespaces, config) => {
+      const first = planAll({ objects: sources, namespaces, config, time: T0, kindAllowed });
+      const after = applyActions(sources, first.actions);
+      const second = planAll({ objects: after, namespaces, config, time: T0, kindAllowed });
+      for (const a of second.actions) {
+        assert.ok(
+          ["unchanged", "conflict", "skip"].includes(a.action),
+          `${a.action} ${a.source.namespace}/${a.source.name} → ${a.target.namespace}: ${a.reason}`,
+        );
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("property: planning everything never writes over a source or another source's mirror", () => {
+  fc.assert(
+    fc.property(sourcesArb, namespacesArb, configArb, (sources, namespaces, config) => {
+      const doc = planAll({ objects: sources, namespaces, config, time: T0, kindAllowed });
+      const at = (a: PlanAction) =>
+        sources.find((o) =>
+          o.kind === a.source.kind && o.metadata!.namespace === a.target.namespace &&
+          o.metadata!.name === a.target.name
+        );
+      for (const a of doc.actions) {
+        if (a.action === "create") assert.equal(at(a), undefined, "never created over an existing object");
+        if (a.action === "update" || a.action === "delete") {
+          const existing = at(a) as KubeObject;
+          assert.ok(existing && isMirrorOf(existing, a.source), "only our own mirrors are touched");
+        }
+      }
+      // One name in one namespace is written by at most one source.
+      const writes = doc.actions.filter((a) => a.action === "create").map((a) =>
+        `${a.source.kind}/${a.target.namespace}/${a.target.name}`
+      );
+      assert.equal(new Set(writes).size, writes.length);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("property: the plan document is sorted and does not depend on input order", () => {
+  fc.assert(
+    fc.property(sourcesArb, namespacesArb, configArb, (sources, namespaces, config) => {
+      const a = planAll({ objects: sources, namespaces, config, time: T0, kindAllowed });
+      const b = planAll({
+        objects: [...sources].reverse(),
+        namespaces: [...namespaces].reverse(),
+        config,
+        time: T0,
+        kindAllowed,
+      });
+      assert.deepEqual(a, b);
+      assert.deepEqual(sortActions([...a.actions]), a.actions);
+    }),
+    { numRuns: 200 },
+  );
+});
