@@ -154,6 +154,53 @@ Deno.test({
           assert.deepEqual(writes.filter(ours).map((e) => e.requestURI), [], "plan writes nothing");
         },
       );
+
+      await t.step(
+        "flags take effect: included namespaces, opt-in, stripped prefixes, source freshness",
+        async () => {
+          await h.createNamespace("in-opted", { [`${P}allow-mirrors`]: "true" });
+          await h.createNamespace("in-plain");
+          await h.createNamespace("out-opted", { [`${P}allow-mirrors`]: "true" });
+          const before = (await h.cluster.auditEvents()).length;
+          const c = await h.startController([
+            "--leader-elect=false",
+            "--resource-types=ConfigMap.v1",
+            "--included-namespaces=in-*",
+            "--require-namespace-opt-in",
+            "--strip-label-prefixes=team.example.com/",
+            "--strip-annotation-prefixes=notes.example.com/",
+            "--verify-source-freshness",
+          ]);
+          await h.apply(
+            CM("default"),
+            source(
+              "ConfigMap",
+              "default",
+              "flagged",
+              {
+                [`${P}target-namespaces`]: "all",
+                "notes.example.com/ticket": "123",
+                "kept.example.com/x": "y",
+              },
+              { data: { a: "1" } },
+              { "team.example.com/owner": "a", app: "web" },
+            ),
+          );
+          const m = await eventually(async () => await h.get(CM("in-opted", "flagged")));
+          assert.equal(await h.find(CM("in-plain", "flagged")), undefined, "--require-namespace-opt-in");
+          assert.equal(await h.find(CM("out-opted", "flagged")), undefined, "--included-namespaces");
+          assert.equal(m.metadata.labels["team.example.com/owner"], undefined);
+          assert.equal(m.metadata.labels.app, "web");
+          assert.equal(m.metadata.annotations["notes.example.com/ticket"], undefined);
+          assert.equal(m.metadata.annotations["kept.example.com/x"], "y");
+          const reads = (await h.cluster.auditEvents()).slice(before).filter(ours).filter((e) =>
+            e.verb === "get" && e.objectRef?.resource === "configmaps" && e.objectRef?.name === "flagged" &&
+            e.objectRef?.namespace === "default"
+          );
+          assert.ok(reads.length > 0, "--verify-source-freshness reads the source from the API server");
+          assert.equal(await c.stop(), 0);
+        },
+      );
     } finally {
       await h.stop();
     }
