@@ -15,8 +15,6 @@ RUN deno compile --frozen --no-prompt \
 # Run: distroless (glibc for the Deno runtime), non-root, nothing but the binary.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/kubemirror /kubemirror
-# client-node's dependencies load a deprecated Node module; its warning would break the JSON log.
-ENV NODE_NO_WARNINGS=1
 USER 65532:65532
 EXPOSE 8080 8081
 ENTRYPOINT ["/kubemirror"]

@@ -8,11 +8,15 @@
  * ```
  * @module
  */
+import process from "node:process";
 import { readCluster } from "./shell/cluster_reader.ts";
 import { runPlan } from "./shell/plan_command.ts";
 import { runController } from "./shell/run_controller.ts";
 
 if (import.meta.main) {
+  // client-node's fetch loads Node's deprecated punycode module on first use; the warning would break
+  // the JSON-lines log.
+  process.noDeprecation = true;
   const [command, ...rest] = Deno.args;
   if (command === "plan") {
     const encoder = new TextEncoder();

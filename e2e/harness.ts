@@ -218,7 +218,10 @@ export class Harness {
   }
 
   async stop(): Promise<void> {
-    for (const c of this.controllers) await c.stop("SIGKILL").catch(() => {});
+    for (const c of this.controllers) {
+      await c.stop("SIGKILL").catch(() => {});
+      await Deno.remove(c.logFile).catch(() => {});
+    }
     await this.cluster.stop();
   }
 }

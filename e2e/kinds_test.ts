@@ -109,6 +109,14 @@ Deno.test({
         },
       );
 
+      await t.step("a CRD deleted while the controller runs: its watches stop", async () => {
+        const watched = async () => Number(/^kubemirror_watched_kinds (\d+)/m.exec(await ctl.metrics())![1]);
+        const before = await watched();
+        await h.remove("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
+        await eventually(async () => assert.equal(await watched(), before - 1), 45_000, 500);
+        await eventually(async () => assert.match(await ctl.logs(), /stopped watching kind.*Widget/));
+      });
+
       await t.step("every example under examples/ is mirrored as the plan says", async () => {
         const files = [...Deno.readDirSync(join(ROOT, "examples"))].map((e) => e.name).filter((n) =>
           n.endsWith(".yaml")

@@ -106,6 +106,31 @@ Deno.test({
         );
         await sleep(100);
       });
+
+      await t.step("a silent watch is restarted, counted, and mirroring goes on", async () => {
+        for (const c of h.controllers) await c.stop();
+        const c = await h.startController([
+          "--leader-elect=false",
+          "--watch-idle-timeout=1s",
+          "--resource-types=ConfigMap.v1",
+        ]);
+        await eventually(
+          async () => {
+            assert.match(
+              await c.metrics(),
+              /kubemirror_watch_restarts_total\{resource="namespaces",reason="idle"\} [1-9]/,
+            );
+          },
+          20_000,
+          500,
+        );
+        await h.apply(
+          CM("default"),
+          source("ConfigMap", "default", "after-idle", { [`${P}target-namespaces`]: "app1" }, { data: {} }),
+        );
+        await eventually(async () => assert.ok(await h.find(CM("app1", "after-idle"))));
+        assert.equal(await c.stop(), 0);
+      });
     } finally {
       await h.stop();
     }

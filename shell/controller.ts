@@ -113,9 +113,10 @@ export class Controller {
   constructor(readonly options: ControllerOptions) {
     this.#log = options.log;
     this.queue = new WorkQueue("sources", options.metrics);
+    const idleTimeoutMs = options.flags.watchIdleTimeoutMs;
     this.namespaces = new Informer(
       options.api,
-      { path: "/api/v1/namespaces", name: "namespaces" },
+      { path: "/api/v1/namespaces", name: "namespaces", idleTimeoutMs },
       {
         onChange: (_type, ns, old) => this.#namespaceChanged(ns, old),
       },
@@ -124,7 +125,11 @@ export class Controller {
     );
     this.crds = new Informer(
       options.api,
-      { path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", name: "customresourcedefinitions" },
+      {
+        path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        name: "customresourcedefinitions",
+        idleTimeoutMs,
+      },
       {
         onChange: (type, crd, old) => {
           const established = (o?: KubeObject) =>
@@ -303,7 +308,12 @@ export class Controller {
     } as KindWatch;
     watch.sources = new Informer(
       this.options.api,
-      { path, name: `${name}/sources`, labelSelector: `${LABEL_ENABLED}=true` },
+      {
+        path,
+        name: `${name}/sources`,
+        labelSelector: `${LABEL_ENABLED}=true`,
+        idleTimeoutMs: this.options.flags.watchIdleTimeoutMs,
+      },
       {
         onChange: (_type, obj) => {
           const key = sourceKey(gk, obj.metadata!.namespace!, obj.metadata!.name!);
@@ -318,7 +328,12 @@ export class Controller {
     );
     watch.mirrors = new Informer(
       this.options.api,
-      { path, name: `${name}/mirrors`, labelSelector: `${LABEL_MIRROR}=true` },
+      {
+        path,
+        name: `${name}/mirrors`,
+        labelSelector: `${LABEL_MIRROR}=true`,
+        idleTimeoutMs: this.options.flags.watchIdleTimeoutMs,
+      },
       {
         onChange: (type, obj, old) => {
           const mkey = objectKey(obj);

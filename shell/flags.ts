@@ -29,6 +29,8 @@ export interface Flags {
   rateLimitQps: number;
   rateLimitBurst: number;
   resyncPeriodMs: number;
+  /** A watch with no event or bookmark for this long is restarted. */
+  watchIdleTimeoutMs: number;
   verifySourceFreshness: boolean;
   kubeconfig?: string;
   config: MirrorConfig;
@@ -60,6 +62,7 @@ const OPTIONS = {
   "rate-limit-qps": { type: "string", default: "50" },
   "rate-limit-burst": { type: "string", default: "100" },
   "resync-period": { type: "string", default: "10m" },
+  "watch-idle-timeout": { type: "string", default: "5m" },
   "strip-label-prefixes": { type: "string", multiple: true },
   "strip-annotation-prefixes": { type: "string", multiple: true },
   "transform-max-rules": { type: "string", default: "50" },
@@ -189,6 +192,7 @@ export function parseFlags(
     rateLimitQps: num("rate-limit-qps"),
     rateLimitBurst: int("rate-limit-burst", 1),
     resyncPeriodMs: duration("resync-period"),
+    watchIdleTimeoutMs: duration("watch-idle-timeout"),
     verifySourceFreshness: booleans["verify-source-freshness"] ?? false,
     kubeconfig: str("kubeconfig"),
     config,

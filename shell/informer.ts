@@ -231,7 +231,7 @@ export class Informer {
         this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "idle" });
         this.#abort();
       }
-    }, Math.min(idleMs, 10_000));
+    }, Math.max(100, Math.min(idleMs / 2, 10_000)));
     while (!this.#stopped) {
       try {
         if (needList) {

@@ -13,6 +13,4 @@ for arg in "$@"; do
   prev="$arg"
 done
 reads="$(printf '%s' "$kubeconfig" | tr ':' ','),/var/run/secrets/kubernetes.io/serviceaccount"
-# client-node's dependencies load a deprecated Node module; its warning would break the JSON log.
-export NODE_NO_WARNINGS=1
 exec "${DENO:-deno}" run --no-prompt --allow-net --allow-env --allow-read="$reads" "$here/mod.ts" "$@"
