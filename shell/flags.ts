@@ -185,7 +185,8 @@ export function parseFlags(
     healthProbeBindAddress: str("health-probe-bind-address"),
     leaderElect: booleans["leader-elect"] ?? true,
     leaderElectionId: str("leader-election-id"),
-    leaderElectionNamespace: str("leader-election-namespace") ?? env.POD_NAMESPACE ?? "kubemirror-system",
+    // In a cluster the chart passes the release namespace; out of cluster "default" always exists.
+    leaderElectionNamespace: str("leader-election-namespace") ?? env.POD_NAMESPACE ?? "default",
     resourceTypes,
     discoveryIntervalMs: duration("discovery-interval"),
     workerThreads: int("worker-threads", 1),
