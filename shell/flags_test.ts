@@ -9,7 +9,11 @@ Deno.test("flags: defaults are the contract's", () => {
   assert.equal(f.healthProbeBindAddress, ":8081");
   assert.equal(f.leaderElect, true);
   assert.equal(f.leaderElectionId, "kubemirror-controller-leader");
-  assert.equal(f.leaderElectionNamespace, "default", "out of cluster the Lease goes where a namespace always exists");
+  assert.equal(
+    f.leaderElectionNamespace,
+    "default",
+    "out of cluster the Lease goes where a namespace always exists",
+  );
   assert.equal(f.watchIdleTimeoutMs, 300_000);
   assert.equal(f.discoveryIntervalMs, 300_000);
   assert.equal(f.config.maxTargets, 100);
