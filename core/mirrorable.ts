@@ -190,15 +190,18 @@ export function mirrorableKinds(
       offers.set(key, entry);
     }
   }
+  const usable = (r: ApiResource) => r.namespaced && REQUIRED_VERBS.every((v) => r.verbs.includes(v));
+  // Usable entries first, then by version priority and name, so the answer never depends on list order.
+  const rank = (a: { version: string; plural: string; resource: ApiResource }, b: typeof a) =>
+    Number(usable(b.resource)) - Number(usable(a.resource)) || compareVersions(a.version, b.version) ||
+    (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0);
   const pick = (group: string, kind: string, version?: string) => {
     const entries = offers.get(`${group}/${kind}`);
     if (!entries) return undefined;
-    if (version) return entries.find((e) => e.version === version);
+    if (version) return entries.filter((e) => e.version === version).sort(rank)[0];
     const pref = preferred.get(group);
-    return entries.find((e) => e.version === pref) ??
-      [...entries].sort((a, b) => compareVersions(a.version, b.version))[0];
+    return entries.filter((e) => e.version === pref).sort(rank)[0] ?? [...entries].sort(rank)[0];
   };
-  const usable = (r: ApiResource) => r.namespaced && REQUIRED_VERBS.every((v) => r.verbs.includes(v));
   const kinds: MirrorableKind[] = [];
   const errors: string[] = [];
   if (resourceTypes) {
