@@ -664,13 +664,6 @@ export class Controller {
     });
     log.info("source disabled: mirrors removed, finalizer released");
   }
-
-  /** Every source in the caches, for `plan` against the live cluster and for tests. */
-  snapshot(): { namespaces: KubeObject[]; objects: KubeObject[] } {
-    const objects: KubeObject[] = [];
-    for (const k of this.kinds.values()) objects.push(...k.sources.list(), ...k.mirrors.list());
-    return { namespaces: this.namespaces.list(), objects };
-  }
 }
 
 /** Whether a namespace might be a target of a source, judged from its annotations alone (cheap). */
