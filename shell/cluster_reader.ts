@@ -18,15 +18,7 @@ import { KubeApi, loadKubeConfig, resourcePath } from "./kube_api.ts";
 import { createLogger } from "./log.ts";
 
 async function listAll(api: KubeApi, path: string, query: Record<string, string>): Promise<KubeObject[]> {
-  const out: KubeObject[] = [];
-  let cont: string | undefined;
-  do {
-    const page = await api.get(path, { ...query, limit: 500, continue: cont });
-    const kind = String(page.kind ?? "").replace(/List$/, "");
-    for (const item of page.items ?? []) out.push({ apiVersion: page.apiVersion, kind, ...item });
-    cont = page.metadata?.continue || undefined;
-  } while (cont);
-  return out;
+  return (await api.list(path, query)).items;
 }
 
 /** Reads what a plan needs from the cluster the kubeconfig points at. */

@@ -559,10 +559,10 @@ export class Controller {
     const enabled = isEnabledSource(source) && !source.metadata?.deletionTimestamp;
     const finalizers = source.metadata?.finalizers ?? [];
     const hasFinalizer = finalizers.includes(FINALIZER);
-    const remaining = result.actions.filter((a) => a.action === "delete").length > 0 && result.requeue;
     const change: { finalizers?: string[]; annotations?: Record<string, string | null> } = {};
     if (enabled && !hasFinalizer) change.finalizers = [...finalizers, FINALIZER];
-    if (!enabled && hasFinalizer && !remaining && result.failures.length === 0) {
+    // Released only once every delete went through: a pending retry keeps it.
+    if (!enabled && hasFinalizer && !result.requeue) {
       change.finalizers = finalizers.filter((f) => f !== FINALIZER);
     }
     const status = `reconciled:${result.reconciled},errors:${result.errors.length + result.failures.length}`;

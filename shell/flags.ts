@@ -12,7 +12,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_CONFIG, type MirrorConfig } from "../core/config.ts";
+import type { MirrorConfig } from "../core/config.ts";
 import { namespacePatternError, splitList } from "../core/glob.ts";
 import { parseResourceType, type ResourceType } from "../core/mirrorable.ts";
 
@@ -205,6 +205,3 @@ export function parseFlags(
   if (errors.length > 0) return { ok: false, error: errors.join("\n") };
   return { ok: true, flags };
 }
-
-/** The default config, re-exported for callers that parse no flags. */
-export { DEFAULT_CONFIG };

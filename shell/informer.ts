@@ -157,27 +157,14 @@ export class Informer {
   }
 
   async #list(): Promise<void> {
+    const { items, resourceVersion: rv } = await this.api.list(this.spec.path, {
+      labelSelector: this.spec.labelSelector,
+    });
     const fresh = new Map<string, KubeObject>();
-    let cont: string | undefined;
-    let rv = "";
-    do {
-      const page = await this.api.get(this.spec.path, {
-        labelSelector: this.spec.labelSelector,
-        limit: 500,
-        continue: cont,
-      });
-      for (const item of page.items ?? []) {
-        // List items carry no kind; the list's kind says it (FooList → Foo).
-        const obj = slim({
-          apiVersion: page.apiVersion,
-          kind: String(page.kind ?? "").replace(/List$/, ""),
-          ...item,
-        });
-        fresh.set(objectKey(obj), obj);
-      }
-      cont = page.metadata?.continue || undefined;
-      rv = page.metadata?.resourceVersion ?? rv;
-    } while (cont);
+    for (const item of items) {
+      const obj = slim(item);
+      fresh.set(objectKey(obj), obj);
+    }
     const old = new Map(this.#store);
     this.#store.clear();
     for (const [k, v] of fresh) this.#store.set(k, v);

@@ -142,6 +142,27 @@ export class KubeApi {
   }
 
   /**
+   * Lists a collection page by page (500 at a time). Items get the kind their list names (FooList → Foo),
+   * since the API server leaves it out; the list's resourceVersion comes back for a watch to start from.
+   */
+  async list(
+    path: string,
+    query: Record<string, string | undefined> = {},
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    const items: KubeObject[] = [];
+    let cont: string | undefined;
+    let resourceVersion = "";
+    do {
+      const page = await this.get(path, { ...query, limit: 500, continue: cont });
+      const kind = String(page.kind ?? "").replace(/List$/, "");
+      for (const item of page.items ?? []) items.push({ apiVersion: page.apiVersion, kind, ...item });
+      cont = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    } while (cont);
+    return { items, resourceVersion };
+  }
+
+  /**
    * Starts a watch; events arrive through `onEvent`, and `onDone` is called once when it ends
    * (normally, with an error, or when aborted). Returns a function that aborts it.
    */

@@ -113,9 +113,4 @@ export class WorkQueue {
     this.#timers.clear();
     for (const w of this.#waiters.splice(0)) w(undefined);
   }
-
-  /** Keys in flight right now. */
-  get inFlight(): number {
-    return this.#processing.size;
-  }
 }
