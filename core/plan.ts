@@ -61,11 +61,22 @@ export interface PlanError {
   namespace?: string;
 }
 
+/** Something the source's author should know that does not stop the source (an Event, not an error). */
+export interface PlanWarning {
+  source: SourceRef;
+  /** The annotation it is about. */
+  key: string;
+  /** The Event reason. */
+  reason: string;
+  message: string;
+}
+
 /** The plan of one source. */
 export interface SourcePlan {
   source: SourceRef;
   actions: PlanAction[];
   errors: PlanError[];
+  warnings: PlanWarning[];
 }
 
 /** What planning one source needs besides the source. */
@@ -112,6 +123,7 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
       source: ref,
       actions: planOrphans(ref, ctx.observed, "the source is being deleted"),
       errors: [],
+      warnings: [],
     };
   }
   if (!isEnabledSource(source)) {
@@ -119,6 +131,7 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
       source: ref,
       actions: planOrphans(ref, ctx.observed, "the source is no longer enabled"),
       errors: [],
+      warnings: [],
     };
   }
   const parsed = parseSource(source, ctx.config);
@@ -131,9 +144,10 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
     // A source that may never be mirrored loses its mirrors; a typo in an annotation does not delete anything.
     const forbidden = parsed.errors.some((e) => e.key === undefined);
     const actions = forbidden ? planOrphans(ref, ctx.observed, parsed.errors[0].message) : [];
-    return { source: ref, actions, errors };
+    return { source: ref, actions, errors, warnings: [] };
   }
   const spec = parsed.spec;
+  const warnings = parsed.warnings.map((w): PlanWarning => ({ source: ref, ...w }));
   const gk = groupKind(source);
   const name = ref.name;
   const atTarget = new Map<string, KubeObject>();
@@ -244,7 +258,7 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
     });
   }
   actions.sort((a, b) => cmp(a.target.namespace, b.target.namespace));
-  return { source: ref, actions, errors };
+  return { source: ref, actions, errors, warnings };
 }
 
 interface Claim {

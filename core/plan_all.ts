@@ -9,17 +9,25 @@
  * import { denyReason } from "./mirrorable.ts";
  * const doc = planAll({ objects: [], namespaces: [], config: DEFAULT_CONFIG, time: { now: "2026-01-01T00:00:00Z" },
  *   kindAllowed: (group, kind) => denyReason(group, kind, false) });
- * // doc → { actions: [], errors: [] }
+ * // doc → { actions: [], errors: [], warnings: [] }
  * ```
  * @module
  */
 import type { MirrorConfig } from "./config.ts";
 import { FINALIZER } from "./keys.ts";
 import { mirrorSourceOf } from "./ownership.ts";
-import { groupKind, type PlanAction, type PlanError, planOrphans, planSource, sortActions } from "./plan.ts";
+import {
+  groupKind,
+  type PlanAction,
+  type PlanError,
+  planOrphans,
+  planSource,
+  type PlanWarning,
+  sortActions,
+} from "./plan.ts";
 import type { RenderClock } from "./render.ts";
 import { isEnabledSource } from "./source_spec.ts";
-import { groupOf, type KubeObject, type NamespaceInfo, sourceRef } from "./types.ts";
+import { groupOf, type KubeObject, type NamespaceInfo, type SourceRef, sourceRef } from "./types.ts";
 
 /** Everything a whole plan needs. */
 export interface PlanInput {
@@ -36,6 +44,8 @@ export interface PlanInput {
 export interface PlanDocument {
   actions: PlanAction[];
   errors: PlanError[];
+  /** Notes for sources that are planned all the same (no targets, an odd transform-strict value). */
+  warnings: PlanWarning[];
 }
 
 const key = (gk: string, ns: string, name: string) => `${gk}|${ns}|${name}`;
@@ -51,6 +61,7 @@ export function planAll(input: PlanInput): PlanDocument {
   }
   const actions: PlanAction[] = [];
   const errors: PlanError[] = [];
+  const warnings: PlanWarning[] = [];
   for (const [gk, objects] of byKind) {
     const present = new Map<string, KubeObject>();
     const named = new Set<string>();
@@ -83,6 +94,7 @@ export function planAll(input: PlanInput): PlanDocument {
       });
       actions.push(...plan.actions);
       errors.push(...plan.errors);
+      warnings.push(...plan.warnings);
     }
     const orphanSources = new Set<string>();
     for (const o of objects) {
@@ -102,9 +114,12 @@ export function planAll(input: PlanInput): PlanDocument {
       actions.push(...planOrphans(ref, objects, "the source no longer exists"));
     }
   }
-  errors.sort((a, b) =>
-    a.source.namespace.localeCompare(b.source.namespace) || a.source.name.localeCompare(b.source.name) ||
-    a.source.kind.localeCompare(b.source.kind) || (a.namespace ?? "").localeCompare(b.namespace ?? "")
-  );
-  return { actions: sortActions(actions), errors };
+  // Code-point order, as sortActions uses: the runtime's locale never changes the document.
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const bySource = (a: { source: SourceRef }, b: { source: SourceRef }) =>
+    cmp(a.source.namespace, b.source.namespace) || cmp(a.source.name, b.source.name) ||
+    cmp(a.source.kind, b.source.kind);
+  errors.sort((a, b) => bySource(a, b) || cmp(a.namespace ?? "", b.namespace ?? ""));
+  warnings.sort((a, b) => bySource(a, b) || cmp(a.key, b.key));
+  return { actions: sortActions(actions), errors, warnings };
 }

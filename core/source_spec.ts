@@ -46,8 +46,21 @@ export interface SourceError {
   message: string;
 }
 
+/**
+ * Something a source's author should know that does not stop it (the earlier implementation went on
+ * the same way): a source with nothing to target, or a `transform-strict` value it does not understand.
+ * `reason` is the Event reason.
+ */
+export interface SourceWarning {
+  key: string;
+  reason: "NoTargets" | "StrictValueNotUnderstood";
+  message: string;
+}
+
 /** The result of {@link parseSource}. */
-export type ParsedSource = { ok: true; spec: SourceSpec } | { ok: false; errors: SourceError[] };
+export type ParsedSource =
+  | { ok: true; spec: SourceSpec; warnings: SourceWarning[] }
+  | { ok: false; errors: SourceError[] };
 
 /** Secret types that hold credentials of the cluster itself, or Helm's release state: never mirrored. */
 export const FORBIDDEN_SECRET_TYPES: readonly string[] = [
@@ -81,6 +94,7 @@ export function forbiddenSourceReason(obj: KubeObject, config: MirrorConfig): st
 export function parseSource(obj: KubeObject, config: MirrorConfig): ParsedSource {
   const annotations = obj.metadata?.annotations ?? {};
   const errors: SourceError[] = [];
+  const warnings: SourceWarning[] = [];
   const forbidden = forbiddenSourceReason(obj, config);
   if (forbidden) errors.push({ message: forbidden });
 
@@ -110,18 +124,21 @@ export function parseSource(obj: KubeObject, config: MirrorConfig): ParsedSource
   }
   const hasTargets = splitList(rawTargets).length > 0 || (rawSelector ?? "").trim() !== "";
   if (!hasTargets) {
-    errors.push({
+    warnings.push({
       key: ANNOTATION_TARGET_NAMESPACES,
+      reason: "NoTargets",
       message:
-        `no target namespaces: set ${ANNOTATION_TARGET_NAMESPACES} or ${ANNOTATION_TARGET_NAMESPACE_SELECTOR}`,
+        `nothing is mirrored: no target namespaces; set ${ANNOTATION_TARGET_NAMESPACES} or ${ANNOTATION_TARGET_NAMESPACE_SELECTOR}`,
     });
   }
 
   const rawMax = annotations[ANNOTATION_MAX_TARGETS];
   if (rawMax !== undefined) {
     const trimmed = rawMax.trim();
-    if (/^[0-9]{1,9}$/.test(trimmed) && Number(trimmed) > 0) targets.maxTargets = Number(trimmed);
-    else {
+    // It only lowers the global cap: a number past any cap (however many digits) means the global cap.
+    if (/^[0-9]+$/.test(trimmed) && /[1-9]/.test(trimmed)) {
+      targets.maxTargets = Number(trimmed) <= Number.MAX_SAFE_INTEGER ? Number(trimmed) : Infinity;
+    } else {
       errors.push({
         key: ANNOTATION_MAX_TARGETS,
         message: `${JSON.stringify(rawMax)} is not a positive whole number`,
@@ -135,9 +152,12 @@ export function parseSource(obj: KubeObject, config: MirrorConfig): ParsedSource
     const v = rawStrict.trim();
     if (v === "true" || v === "1") strict = true;
     else if (v !== "false" && v !== "0" && v !== "") {
-      errors.push({
+      warnings.push({
         key: ANNOTATION_TRANSFORM_STRICT,
-        message: `${JSON.stringify(rawStrict)} is not one of "true", "1", "false", "0"`,
+        reason: "StrictValueNotUnderstood",
+        message: `${
+          JSON.stringify(rawStrict)
+        } is not one of "true", "1", "false", "0": transformations are not strict`,
       });
     }
   }
@@ -151,5 +171,5 @@ export function parseSource(obj: KubeObject, config: MirrorConfig): ParsedSource
   }
 
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, spec: { targets, transform, strict } };
+  return { ok: true, spec: { targets, transform, strict }, warnings };
 }

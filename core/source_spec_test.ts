@@ -65,7 +65,6 @@ Deno.test("parseSource: every bad value gets an error naming the key and the val
     [ANNOTATION_TARGET_NAMESPACES]: "App1,ok,bad_ns",
     [ANNOTATION_TARGET_NAMESPACE_SELECTOR]: "env in (prod",
     [ANNOTATION_MAX_TARGETS]: "-3",
-    [ANNOTATION_TRANSFORM_STRICT]: "yes",
     [ANNOTATION_TRANSFORM]: "rules: [",
   }));
   const byKey = (k: string) => errors.filter((e) => e.key === k).map((e) => e.message).join(" | ");
@@ -73,9 +72,8 @@ Deno.test("parseSource: every bad value gets an error naming the key and the val
   assert.match(byKey(ANNOTATION_TARGET_NAMESPACES), /"bad_ns"/);
   assert.match(byKey(ANNOTATION_TARGET_NAMESPACE_SELECTOR), /invalid label selector "env in \(prod"/);
   assert.match(byKey(ANNOTATION_MAX_TARGETS), /"-3" is not a positive whole number/);
-  assert.match(byKey(ANNOTATION_TRANSFORM_STRICT), /"yes"/);
   assert.match(byKey(ANNOTATION_TRANSFORM), /not valid YAML/);
-  for (const bad of ["0", "1.5", "ten", ""]) {
+  for (const bad of ["0", "000", "1.5", "ten", "", "1e3", "-0"]) {
     assert.match(
       errorsOf(source({ [ANNOTATION_TARGET_NAMESPACES]: "a", [ANNOTATION_MAX_TARGETS]: bad }))[0].message,
       /positive whole number/,
@@ -83,12 +81,54 @@ Deno.test("parseSource: every bad value gets an error naming the key and the val
   }
 });
 
-Deno.test("parseSource: a source with no targets, a forbidden Secret type or a disallowed namespace is an error", () => {
-  assert.match(errorsOf(source({}))[0].message, /no target namespaces/);
-  assert.match(
-    errorsOf(source({ [ANNOTATION_TARGET_NAMESPACES]: " , " }))[0].message,
-    /no target namespaces/,
-  );
+Deno.test("parseSource: a source with no targets, or a transform-strict value it does not know, is planned with a warning", () => {
+  for (const annotations of [{}, { [ANNOTATION_TARGET_NAMESPACES]: " , " }] as Record<string, string>[]) {
+    const p = parseSource(source(annotations), DEFAULT_CONFIG);
+    assert.ok(p.ok, "not an error: the source simply mirrors nothing");
+    assert.deepEqual(p.spec.targets.items, []);
+    assert.equal(p.warnings.length, 1);
+    assert.equal(p.warnings[0].reason, "NoTargets");
+    assert.match(p.warnings[0].message, /nothing is mirrored: no target namespaces/);
+  }
+  for (
+    const [value, strict, warned] of [
+      ["yes", false, true],
+      ["TRUE", false, true],
+      ["true", true, false],
+      ["1", true, false],
+      ["false", false, false],
+      ["0", false, false],
+    ] as const
+  ) {
+    const p = parseSource(
+      source({ [ANNOTATION_TARGET_NAMESPACES]: "a", [ANNOTATION_TRANSFORM_STRICT]: value }),
+      DEFAULT_CONFIG,
+    );
+    assert.ok(p.ok, value);
+    assert.equal(p.spec.strict, strict, value);
+    assert.equal(p.warnings.length, warned ? 1 : 0, value);
+    if (warned) {
+      assert.equal(p.warnings[0].reason, "StrictValueNotUnderstood");
+      assert.match(
+        p.warnings[0].message,
+        new RegExp(`"${value}" is not one of .*: transformations are not strict`),
+      );
+    }
+  }
+});
+
+Deno.test("parseSource: a max-targets above any cap means the global cap, however many digits", () => {
+  for (const big of ["99999999999999999999999", "1000000000", "9007199254740993"]) {
+    const p = parseSource(
+      source({ [ANNOTATION_TARGET_NAMESPACES]: "a", [ANNOTATION_MAX_TARGETS]: big }),
+      DEFAULT_CONFIG,
+    );
+    assert.ok(p.ok, big);
+    assert.ok(p.spec.targets.maxTargets! >= 1e9, big);
+  }
+});
+
+Deno.test("parseSource: a forbidden Secret type or a disallowed namespace is an error", () => {
   for (
     const type of [
       "kubernetes.io/service-account-token",

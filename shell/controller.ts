@@ -22,7 +22,7 @@ import {
 } from "../core/keys.ts";
 import type { MirrorableKind } from "../core/mirrorable.ts";
 import { mirrorSourceOf } from "../core/ownership.ts";
-import { type PlanAction, type PlanError, planOrphans, planSource } from "../core/plan.ts";
+import { type PlanAction, type PlanError, planOrphans, planSource, type PlanWarning } from "../core/plan.ts";
 import { isEnabledSource } from "../core/source_spec.ts";
 import { type KubeObject, namespaceInfo, type SourceRef } from "../core/types.ts";
 import { discoverKinds } from "./discovery.ts";
@@ -409,6 +409,7 @@ export class Controller {
 
     let actions: PlanAction[];
     let errors: PlanError[] = [];
+    let warnings: PlanWarning[] = [];
     if (!source) {
       actions = planOrphans(ref, observed, "the source was deleted or is no longer labelled for mirroring");
     } else {
@@ -421,6 +422,7 @@ export class Controller {
       });
       actions = plan.actions;
       errors = plan.errors;
+      warnings = plan.warnings;
     }
 
     let requeue = false;
@@ -499,7 +501,13 @@ export class Controller {
     }
 
     if (source) {
-      await this.#recordOnSource(k, key, source, { actions, errors, failures, reconciled, requeue }, log);
+      await this.#recordOnSource(
+        k,
+        key,
+        source,
+        { actions, errors, warnings, failures, reconciled, requeue },
+        log,
+      );
     } else if (!requeue) {
       await this.#releaseVanishedSource(k, ref, log);
     }
@@ -550,6 +558,7 @@ export class Controller {
     result: {
       actions: PlanAction[];
       errors: PlanError[];
+      warnings: PlanWarning[];
       failures: string[];
       reconciled: number;
       requeue: boolean;
@@ -596,6 +605,7 @@ export class Controller {
       messages.push({ reason, message: e.key ? `${e.key}: ${e.message}` : e.message });
     }
     for (const f of result.failures) messages.push({ reason: "WriteFailed", message: f });
+    for (const w of result.warnings) messages.push({ reason: w.reason, message: `${w.key}: ${w.message}` });
     const cut = result.actions.filter((a) => a.action === "skip" && a.reason?.startsWith("cut by"));
     if (cut.length > 0) {
       messages.push({

@@ -4,7 +4,7 @@
  * @example
  * ```ts
  * import { formatPlan } from "./plan_output.ts";
- * formatPlan({ actions: [], errors: [] }, "json"); // '{\n  "actions": [],\n  "errors": []\n}\n'
+ * formatPlan({ actions: [], errors: [], warnings: [] }, "json"); // '{\n  "actions": [],\n  "errors": []\n}\n'
  * ```
  * @module
  */
@@ -28,6 +28,8 @@ export function publicDocument(doc: PlanDocument): Record<string, unknown> {
       if (e.namespace) out.namespace = e.namespace;
       return out;
     }),
+    // Only when there are any, so documents without warnings keep the contract's two keys.
+    ...(doc.warnings.length > 0 ? { warnings: doc.warnings } : {}),
   };
 }
 
@@ -59,6 +61,14 @@ export function formatPlan(doc: PlanDocument, output: "json" | "yaml" | "table")
       ...doc.errors.map((
         e,
       ) => ["error", kindOf(e.source), `${e.source.namespace}/${e.source.name}`, e.message]),
+    ]);
+  }
+  if (doc.warnings.length > 0) {
+    text += "\n" + table([
+      ["WARNING", "KIND", "SOURCE", "MESSAGE"],
+      ...doc.warnings.map((
+        w,
+      ) => [w.reason, kindOf(w.source), `${w.source.namespace}/${w.source.name}`, w.message]),
     ]);
   }
   return text;

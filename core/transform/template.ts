@@ -1,23 +1,30 @@
 /**
- * Strict Handlebars templates for transformation rules, with the contract's helpers and variables.
- * Go-template spelling is rewritten first, so both spellings render the same. Block helpers, partials
- * and unknown names are refused when the template is compiled; every helper checks the budget, so a
- * template can neither grow a string past the size limit nor run past the time limit.
+ * Transformation templates in either spelling. A template in the earlier implementation's Go spelling
+ * (`{{ .TargetNamespace }}`, `{{- if … -}}`, `range`, `$x :=`, pipes) runs on a Go `text/template`
+ * evaluator and renders exactly as Go would; one in Handlebars spelling (`{{TargetNamespace}}`,
+ * `{{#if …}}`, `{{#each Labels}}`) runs on Handlebars, strict. Both see the same variables and the same
+ * helpers, and every helper, block and loop step checks the budget, so a template can neither grow a
+ * string past the size limit nor run past the time limit.
  *
  * @example
  * ```ts
  * import { compileTemplate } from "./template.ts";
  * import { sizeOnlyBudget } from "./budget.ts";
- * const t = compileTemplate("https://{{.TargetNamespace}}.api.example.com");
- * if (t.ok) t.template.render({ TargetNamespace: "app1", SourceNamespace: "default", SourceName: "cfg",
+ * const t = compileTemplate('{{- if hasPrefix .TargetNamespace "prod-" -}} error {{- else -}} debug {{- end }}');
+ * if (t.ok) t.template.render({ TargetNamespace: "prod-eu", SourceNamespace: "default", SourceName: "cfg",
  *   TargetName: "cfg", Labels: {}, Annotations: {} }, sizeOnlyBudget(1 << 20));
- * // "https://app1.api.example.com"
+ * // "error"
  * ```
  * @module
  */
 import Handlebars from "handlebars";
 import { type Budget, BudgetExceeded, checkBudget } from "./budget.ts";
+import { andOr, GO_BUILTINS } from "./go_builtins.ts";
 import { goTemplateToHandlebars } from "./go_template.ts";
+import { executeGoTemplate, GO_FUNCTIONS } from "./go_template_exec.ts";
+import { type GoNode, type GoPipe, parseGoTemplate } from "./go_template_parse.ts";
+import type { GoValue } from "./go_value.ts";
+import { STRING_HELPERS } from "./string_helpers.ts";
 
 /** The variables a template may use. */
 export interface TemplateVars {
@@ -39,10 +46,15 @@ export const TEMPLATE_VARIABLES: readonly string[] = [
   "Annotations",
 ];
 
+/** Which engine runs a template. */
+export type TemplateSpelling = "go" | "handlebars";
+
 /** A compiled template. */
 export interface Template {
   /** The template as written. */
   source: string;
+  /** The spelling it was read in. */
+  spelling: TemplateSpelling;
   /** Renders; throws an Error with a clear message on a failure, {@link BudgetExceeded} past a limit. */
   render(vars: TemplateVars, budget: Budget): string;
 }
@@ -50,7 +62,7 @@ export interface Template {
 /** The result of {@link compileTemplate}. */
 export type CompiledTemplate = { ok: true; template: Template } | { ok: false; error: string };
 
-type HelperOptions = { data?: { budget?: Budget }; name?: string };
+type HelperOptions = { data?: { budget?: Budget }; name?: string; fn?: unknown; inverse?: unknown };
 
 function budgetOf(options: HelperOptions): Budget | undefined {
   return options?.data?.budget;
@@ -63,65 +75,56 @@ function str(name: string, value: unknown, position: string): string {
   throw new Error(`${name}: the ${position} argument must be a string, not a ${typeof value}`);
 }
 
+const POSITIONS = ["first", "second", "third"];
+
 /** Wraps a helper: checks its argument count, and checks the budget before and after it runs. */
-function helper(name: string, arity: number, fn: (...args: unknown[]) => unknown) {
+function helper(name: string, arity: number | undefined, fn: (args: unknown[], budget?: Budget) => unknown) {
   return function (this: unknown, ...all: unknown[]) {
     const options = all.pop() as HelperOptions;
-    if (all.length !== arity) {
+    if (arity !== undefined && all.length !== arity) {
       throw new Error(`${name} takes ${arity} argument${arity === 1 ? "" : "s"}, got ${all.length}`);
     }
     const budget = budgetOf(options);
     if (budget) checkBudget(budget, 0);
-    const result = fn(...all);
+    const result = fn(all, budget);
     if (budget && typeof result === "string") checkBudget(budget, result.length);
     return result;
   };
 }
 
-function replaceAll(s: string, old: string, replacement: string, budget: Budget | undefined): string {
-  if (old === "") {
-    // Go inserts the replacement around every character; bound the size before building it.
-    const size = s.length + (s.length + 1) * replacement.length;
-    if (budget) checkBudget(budget, size);
-    return replacement + [...s].map((ch) => ch + replacement).join("");
-  }
-  const count = s.split(old).length - 1;
-  const size = s.length + count * (replacement.length - old.length);
-  if (budget) checkBudget(budget, size);
-  return s.split(old).join(replacement);
+/** Wraps one of Handlebars' block helpers so that every block it renders is charged to the budget. */
+function chargedBlock(original: (...args: unknown[]) => unknown) {
+  return function (this: unknown, ...all: unknown[]) {
+    const options = all[all.length - 1] as HelperOptions;
+    const budget = budgetOf(options);
+    if (!budget) return original.apply(this, all);
+    checkBudget(budget, 0);
+    const charge = (f: unknown) =>
+      typeof f === "function"
+        ? function (this: unknown, ...args: unknown[]) {
+          checkBudget(budget, 0);
+          const out = f.apply(this, args);
+          if (typeof out === "string") checkBudget(budget, out.length);
+          return out;
+        }
+        : f;
+    all[all.length - 1] = { ...options, fn: charge(options.fn), inverse: charge(options.inverse) };
+    return original.apply(this, all);
+  };
 }
 
 const ENV = Handlebars.create();
 for (const name of Object.keys(ENV.helpers)) ENV.unregisterHelper(name);
 
+/** Handlebars' own block helpers that templates may use. */
+const BLOCK_HELPERS = ["if", "unless", "each", "with"];
+
 const HELPERS: Record<string, (...args: unknown[]) => unknown> = {
-  upper: helper("upper", 1, (s) => str("upper", s, "first").toUpperCase()),
-  lower: helper("lower", 1, (s) => str("lower", s, "first").toLowerCase()),
-  trimPrefix: helper("trimPrefix", 2, (s, p) => {
-    const text = str("trimPrefix", s, "first");
-    const prefix = str("trimPrefix", p, "second");
-    return prefix && text.startsWith(prefix) ? text.slice(prefix.length) : text;
-  }),
-  trimSuffix: helper("trimSuffix", 2, (s, p) => {
-    const text = str("trimSuffix", s, "first");
-    const suffix = str("trimSuffix", p, "second");
-    return suffix && text.endsWith(suffix) ? text.slice(0, text.length - suffix.length) : text;
-  }),
-  hasPrefix: helper(
-    "hasPrefix",
-    2,
-    (s, p) => str("hasPrefix", s, "first").startsWith(str("hasPrefix", p, "second")),
-  ),
-  hasSuffix: helper(
-    "hasSuffix",
-    2,
-    (s, p) => str("hasSuffix", s, "first").endsWith(str("hasSuffix", p, "second")),
-  ),
-  default: helper("default", 2, (fallback, value) => {
+  default: helper("default", 2, ([fallback, value]) => {
     const v = value === undefined || value === null || value === false ? "" : value;
     return v === "" ? fallback : v;
   }),
-  index: helper("index", 2, (map, key) => {
+  index: helper("index", 2, ([map, key]) => {
     if (map === undefined || map === null) return "";
     if (typeof map !== "object" || Array.isArray(map)) {
       throw new Error("index: the first argument must be a map");
@@ -129,34 +132,49 @@ const HELPERS: Record<string, (...args: unknown[]) => unknown> = {
     const k = str("index", key, "second");
     return Object.hasOwn(map, k) ? (map as Record<string, unknown>)[k] : "";
   }),
+  and: helper("and", undefined, (args) => andOr("and", args as GoValue[])),
+  or: helper("or", undefined, (args) => andOr("or", args as GoValue[])),
 };
-// replace needs the budget before it builds its result, so it is wrapped by hand.
-HELPERS.replace = function (...all: unknown[]) {
-  const options = all.pop() as HelperOptions;
-  if (all.length !== 3) throw new Error(`replace takes 3 arguments, got ${all.length}`);
-  const budget = budgetOf(options);
-  if (budget) checkBudget(budget, 0);
-  const [s, old, replacement] = all.map((v, i) => str("replace", v, ["first", "second", "third"][i]));
-  return replaceAll(s, old, replacement, budget);
-};
+for (const [name, h] of Object.entries(STRING_HELPERS)) {
+  HELPERS[name] = helper(
+    name,
+    h.arity,
+    (args, budget) => h.fn(args.map((v, i) => str(name, v, POSITIONS[i])), budget),
+  );
+}
+for (const name of ["eq", "ne", "lt", "le", "gt", "ge", "not", "len", "print", "printf"]) {
+  HELPERS[name] = helper(name, undefined, (args) => GO_BUILTINS[name](args as GoValue[]));
+}
 for (const [name, fn] of Object.entries(HELPERS)) ENV.registerHelper(name, fn);
+for (const name of BLOCK_HELPERS) {
+  ENV.registerHelper(name, chargedBlock(Handlebars.helpers[name] as (...args: unknown[]) => unknown));
+}
 
-/** The helper names a template may call. */
+/** The helper names a template may call (Go templates may also use Go's `println`). */
 export const TEMPLATE_HELPERS: readonly string[] = Object.keys(HELPERS).sort();
 
-const KNOWN_HELPERS = Object.fromEntries(TEMPLATE_HELPERS.map((h) => [h, true]));
+const KNOWN_HELPERS = Object.fromEntries([...TEMPLATE_HELPERS, ...BLOCK_HELPERS].map((h) => [h, true]));
 
 type Node = { type: string; [key: string]: any };
 
-/** Walks the parsed template and names the first construct the contract does not allow. */
-function validate(node: Node, helperPosition: boolean): string | undefined {
+const BLOCK_DATA = new Set(["index", "key", "first", "last"]);
+
+/**
+ * Walks the parsed template and names the first construct the contract does not allow. `scoped` is
+ * true inside `#each` and `#with`, where names are looked up on the new context (strict mode still
+ * refuses a missing one when it renders).
+ */
+function validate(node: Node, helperPosition: boolean, scoped: boolean): string | undefined {
+  const all = (nodes: Node[] | undefined, inner = scoped) => {
+    for (const child of nodes ?? []) {
+      const err = validate(child, false, inner);
+      if (err) return err;
+    }
+    return undefined;
+  };
   switch (node.type) {
     case "Program":
-      for (const child of node.body as Node[]) {
-        const err = validate(child, false);
-        if (err) return err;
-      }
-      return undefined;
+      return all(node.body);
     case "ContentStatement":
     case "CommentStatement":
     case "StringLiteral":
@@ -167,17 +185,21 @@ function validate(node: Node, helperPosition: boolean): string | undefined {
       return undefined;
     case "MustacheStatement":
     case "SubExpression": {
-      const hasParams = (node.params as Node[]).length > 0 || Boolean(node.hash?.pairs?.length);
       if (node.hash?.pairs?.length) return "named arguments (key=value) are not supported";
+      const hasParams = (node.params as Node[]).length > 0;
       const isCall = hasParams || node.type === "SubExpression" ||
         (node.path.type === "PathExpression" && TEMPLATE_HELPERS.includes(node.path.original));
-      const err = validate(node.path, isCall);
-      if (err) return err;
-      for (const p of node.params as Node[]) {
-        const e = validate(p, false);
-        if (e) return e;
+      return validate(node.path, isCall, scoped) ?? all(node.params);
+    }
+    case "BlockStatement": {
+      const name = node.path?.original ?? "";
+      if (!BLOCK_HELPERS.includes(name)) {
+        return `unknown block helper {{#${name}}} (known: ${BLOCK_HELPERS.map((b) => "#" + b).join(", ")})`;
       }
-      return undefined;
+      if (node.hash?.pairs?.length) return "named arguments (key=value) are not supported";
+      const inner = scoped || name === "each" || name === "with";
+      return all(node.params) ?? validate(node.program, false, inner) ??
+        (node.inverse ? validate(node.inverse, false, scoped) : undefined);
     }
     case "PathExpression": {
       if (helperPosition) {
@@ -185,20 +207,27 @@ function validate(node: Node, helperPosition: boolean): string | undefined {
           ? undefined
           : `unknown helper "${node.original}" (known: ${TEMPLATE_HELPERS.join(", ")})`;
       }
-      if (node.data) return `"@${node.parts.join(".")}" is not a template variable`;
-      if (node.depth > 0 || node.original.startsWith("this") || node.original.startsWith(".")) {
-        return `"${node.original}" is not a template variable`;
+      const parts: string[] = node.parts;
+      if (node.data) {
+        if (scoped && BLOCK_DATA.has(parts[0]) && parts.length === 1) return undefined;
+        if (parts[0] !== "root" || parts.length < 2) {
+          return `"@${parts.join(".")}" is not a template variable`;
+        }
+      } else {
+        if (scoped) return undefined;
+        if (node.depth > 0 || node.original.startsWith("this") || node.original.startsWith(".")) {
+          return `"${node.original}" is not a template variable`;
+        }
       }
-      const head = node.parts[0];
+      const path = node.data ? parts.slice(1) : parts;
+      const head = path[0];
       if (!TEMPLATE_VARIABLES.includes(head)) {
         return `unknown variable "${head}" (known: ${TEMPLATE_VARIABLES.join(", ")})`;
       }
       const depth = head === "Labels" || head === "Annotations" ? 2 : 1;
-      if (node.parts.length > depth) return `"${node.original}" goes deeper than the variable allows`;
+      if (path.length > depth) return `"${node.original}" goes deeper than the variable allows`;
       return undefined;
     }
-    case "BlockStatement":
-      return `block helpers such as {{#${node.path?.original ?? ""}}} are not supported`;
     case "PartialStatement":
     case "PartialBlockStatement":
       return "partials are not supported";
@@ -210,11 +239,91 @@ function validate(node: Node, helperPosition: boolean): string | undefined {
   }
 }
 
+/** Marks only Handlebars has: blocks, comments, partials, `~`, triple braces, `@data`, `this`, `../`. */
+const HANDLEBARS_ONLY =
+  /\{\{~|~\}\}|\{\{\s*(?:[#^!>&{]|\/(?!\*))|@(?:root|index|key|first|last)\b|\{\{[^}]*(?:\bthis\b|\.\.\/)/;
+/** Marks of the Go spelling: `.Field`, `$var`, pipes, trim markers, Go's keywords. */
+const LOOKS_GO =
+  /\{\{-?\s*(?:\.|\$|(?:if|range|with|end|else|break|continue|template|define|block)\b)|\{\{[^}]*(?:\s\.[A-Za-z]|\||:=)/;
+
 /**
- * Compiles a template in either spelling; the error says what is wrong and where.
- * The result renders with {@link Template.render}.
+ * Which engine a template is for: Handlebars when it uses anything only Handlebars has; Go when Go's
+ * parser accepts it; otherwise Handlebars (bare `{{TargetNamespace}}` is Handlebars spelling).
  */
-export function compileTemplate(text: string): CompiledTemplate {
+export function templateSpelling(text: string): TemplateSpelling {
+  if (HANDLEBARS_ONLY.test(text)) return "handlebars";
+  if (parseGoTemplate(text, GO_FUNCTIONS).ok) return "go";
+  if (LOOKS_GO.test(text) && !compileHandlebars(text).ok) return "go";
+  return "handlebars";
+}
+
+/**
+ * Field chains on the template's data (`.X` where dot is still the data, and `$.X` anywhere) checked
+ * when the template is compiled, so a misspelt variable is reported before any mirror is rendered.
+ */
+function checkFields(nodes: readonly GoNode[], dotIsData: boolean): string | undefined {
+  const chain = (names: readonly string[], text: string): string | undefined => {
+    if (names.length === 0) return undefined;
+    if (!TEMPLATE_VARIABLES.includes(names[0])) {
+      return `unknown variable "${names[0]}" in ${text} (known: ${TEMPLATE_VARIABLES.join(", ")})`;
+    }
+    const depth = names[0] === "Labels" || names[0] === "Annotations" ? 2 : 1;
+    return names.length > depth ? `"${text}" goes deeper than the variable allows` : undefined;
+  };
+  const pipe = (p: GoPipe, dataDot: boolean): string | undefined => {
+    for (const cmd of p.cmds) {
+      for (const a of cmd.args) {
+        const err = a.type === "field" && dataDot
+          ? chain(a.chain, a.text)
+          : a.type === "variable" && a.name === "$"
+          ? chain(a.chain, a.text)
+          : a.type === "pipe"
+          ? pipe(a.pipe, dataDot)
+          : undefined;
+        if (err) return err;
+      }
+    }
+    return undefined;
+  };
+  for (const n of nodes) {
+    const err = n.type === "action"
+      ? pipe(n.pipe, dotIsData)
+      : n.type === "if" || n.type === "with" || n.type === "range"
+      ? pipe(n.pipe, dotIsData) ?? checkFields(n.list, dotIsData && n.type === "if") ??
+        checkFields(n.elseList ?? [], dotIsData)
+      : undefined;
+    if (err) return err;
+  }
+  return undefined;
+}
+
+function compileGo(text: string): CompiledTemplate {
+  const parsed = parseGoTemplate(text, GO_FUNCTIONS);
+  if (!parsed.ok) {
+    return { ok: false, error: `template syntax error: ${parsed.error} (in ${JSON.stringify(text)})` };
+  }
+  const problem = checkFields(parsed.nodes, true);
+  if (problem) return { ok: false, error: `template ${JSON.stringify(text)}: ${problem}` };
+  const nodes = parsed.nodes;
+  return {
+    ok: true,
+    template: {
+      source: text,
+      spelling: "go",
+      render(vars: TemplateVars, budget: Budget): string {
+        try {
+          return executeGoTemplate(nodes, vars, budget);
+        } catch (e) {
+          if (e instanceof BudgetExceeded) throw e;
+          throw new Error(`template ${JSON.stringify(text)}: ${firstLine(e)}`);
+        }
+      },
+    },
+  };
+}
+
+function compileHandlebars(text: string): CompiledTemplate {
+  // Go-spelled actions inside a Handlebars template ({{.X}} next to {{#if}}) are rewritten first.
   const source = goTemplateToHandlebars(text);
   let ast: Node;
   try {
@@ -222,7 +331,7 @@ export function compileTemplate(text: string): CompiledTemplate {
   } catch (e) {
     return { ok: false, error: `template syntax error: ${firstLine(e)}` };
   }
-  const problem = validate(ast, false);
+  const problem = validate(ast, false, false);
   if (problem) return { ok: false, error: `template ${JSON.stringify(text)}: ${problem}` };
   const options = { strict: true, noEscape: true, knownHelpers: KNOWN_HELPERS, knownHelpersOnly: true };
   try {
@@ -236,6 +345,7 @@ export function compileTemplate(text: string): CompiledTemplate {
     ok: true,
     template: {
       source: text,
+      spelling: "handlebars",
       render(vars: TemplateVars, budget: Budget): string {
         try {
           const out = fn(vars, { data: { budget }, allowProtoPropertiesByDefault: false });
@@ -248,6 +358,14 @@ export function compileTemplate(text: string): CompiledTemplate {
       },
     },
   };
+}
+
+/**
+ * Compiles a template in either spelling ({@link templateSpelling}); the error says what is wrong and
+ * where. The result renders with {@link Template.render}.
+ */
+export function compileTemplate(text: string): CompiledTemplate {
+  return templateSpelling(text) === "go" ? compileGo(text) : compileHandlebars(text);
 }
 
 function firstLine(e: unknown): string {
