@@ -30,6 +30,11 @@ export interface MirrorConfig {
   stripLabelPrefixes: string[];
   stripAnnotationPrefixes: string[];
   transformLimits: TransformLimits;
+  /**
+   * `group/Kind` of every kind named in `--resource-types`: only those may mirror objects that run code
+   * in the target namespace (a pod template).
+   */
+  namedKinds?: string[];
 }
 
 /** The defaults of the contract. */

@@ -49,7 +49,17 @@ export interface ResourceType {
   group: string;
 }
 
-const REQUIRED_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
+/** The verbs the controller needs on a kind to mirror it. */
+export const MIRROR_VERBS: readonly string[] = [
+  "get",
+  "list",
+  "watch",
+  "create",
+  "update",
+  "patch",
+  "delete",
+];
+const REQUIRED_VERBS = MIRROR_VERBS;
 
 /** Kinds never mirrored, as `group/Kind`; `group/*` denies a whole group. */
 const NEVER: ReadonlySet<string> = new Set([
@@ -103,12 +113,36 @@ export const KNOWN_CLUSTER_SCOPED: ReadonlySet<string> = new Set([
   "external-secrets.io/ClusterExternalSecret",
 ]);
 
-/** Kinds mirrored only when named in `--resource-types`: they can grant rights in another namespace. */
+/**
+ * Kinds mirrored only when named in `--resource-types`: the RBAC kinds can grant rights in another
+ * namespace, and the workload kinds run Pods there with that namespace's ServiceAccounts and Secrets.
+ */
 const OFF_BY_DEFAULT: ReadonlySet<string> = new Set([
   "rbac.authorization.k8s.io/Role",
   "rbac.authorization.k8s.io/RoleBinding",
   "/ServiceAccount",
+  "apps/Deployment",
+  "apps/StatefulSet",
+  "apps/DaemonSet",
 ]);
+
+/**
+ * Whether an object carries a pod template, and so would run code in the namespace it is copied to:
+ * `spec.template.spec.containers` (Deployment-like, Argo Rollouts, …), `spec.jobTemplate…` (CronJob-
+ * like) or `spec.containers` (Pod-like).
+ */
+export function hasPodTemplate(obj: object): boolean {
+  const at = (o: unknown, ...path: string[]): unknown =>
+    path.reduce<unknown>(
+      (v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined),
+      o,
+    );
+  return [
+    at(obj, "spec", "containers"),
+    at(obj, "spec", "template", "spec", "containers"),
+    at(obj, "spec", "jobTemplate", "spec", "template", "spec", "containers"),
+  ].some(Array.isArray);
+}
 
 /** Why a kind may not be mirrored, or undefined. `explicit` is true when the user named it. */
 export function denyReason(group: string, kind: string, explicit: boolean): string | undefined {

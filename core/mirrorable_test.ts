@@ -5,6 +5,7 @@ import {
   type ApiResourceList,
   compareVersions,
   denyReason,
+  hasPodTemplate,
   mirrorableKinds,
   parseResourceType,
 } from "./mirrorable.ts";
@@ -70,7 +71,6 @@ Deno.test("discovery: namespaced kinds with every verb, preferred version, deny 
     "ConfigMap.v1",
     "Secret.v1",
     "Service.v1",
-    "Deployment.v1.apps",
     "Widget.v1beta1.example.com",
     "Middleware.v1alpha1.traefik.io",
   ]);
@@ -138,4 +138,20 @@ Deno.test("compareVersions follows Kubernetes priority and is a total order", ()
   fc.assert(fc.property(v, v, (a, b) => {
     assert.equal(Math.sign(compareVersions(a, b)), -Math.sign(compareVersions(b, a)) || 0);
   }));
+});
+
+Deno.test("hasPodTemplate: recognises the pod templates of workloads and custom kinds, and nothing else", () => {
+  const containers = [{ name: "c", image: "busybox" }];
+  assert.ok(hasPodTemplate({ spec: { template: { spec: { containers } } } }), "Deployment-like");
+  assert.ok(hasPodTemplate({ spec: { jobTemplate: { spec: { template: { spec: { containers } } } } } }));
+  assert.ok(hasPodTemplate({ spec: { containers } }), "Pod-like");
+  assert.ok(!hasPodTemplate({ data: { containers: "x" } }));
+  assert.ok(!hasPodTemplate({ spec: { template: { spec: { containers: "not a list" } } } }));
+  fc.assert(
+    fc.property(fc.jsonValue(), (data) => {
+      // Anything under data, metadata or status never counts; containers under spec's template always do.
+      assert.ok(!hasPodTemplate({ data, metadata: { labels: {} }, status: data } as object));
+      assert.ok(hasPodTemplate({ data, spec: { template: { spec: { containers: [data] } } } } as object));
+    }),
+  );
 });

@@ -30,7 +30,8 @@ import {
 import { parseSelector } from "./label_selector.ts";
 import type { TargetItem, TargetSpec } from "./targets.ts";
 import { parseTransform, type TransformSpec } from "./transform/rules.ts";
-import type { KubeObject } from "./types.ts";
+import { groupOf, type KubeObject } from "./types.ts";
+import { hasPodTemplate } from "./mirrorable.ts";
 
 /** What a source asks for. */
 export interface SourceSpec {
@@ -82,6 +83,11 @@ export function forbiddenSourceReason(obj: KubeObject, config: MirrorConfig): st
     return `namespace "${ns}" is not allowed to hold sources (--source-namespaces ${
       config.sourceNamespaces.join(",")
     })`;
+  }
+  const gk = `${groupOf(obj.apiVersion ?? "")}/${obj.kind ?? ""}`;
+  if (hasPodTemplate(obj) && !(config.namedKinds ?? []).includes(gk)) {
+    return `${obj.kind} objects hold a pod template and would run code in the target namespaces: ` +
+      `mirrored only when the kind is named in --resource-types`;
   }
   if (obj.kind === "Secret" && (obj.apiVersion ?? "v1") === "v1") {
     const type = typeof obj.type === "string" ? obj.type : "Opaque";

@@ -172,3 +172,16 @@ Deno.test("parseSource never throws, whatever the annotations hold, and is deter
     { numRuns: 1000 },
   );
 });
+
+Deno.test("parseSource: an object with a pod template is refused unless its kind is named in --resource-types", () => {
+  const workload = source({ [ANNOTATION_TARGET_NAMESPACES]: "a" }, {
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Rollout",
+    spec: { template: { spec: { containers: [{ name: "app", image: "app:1" }] } } },
+  });
+  const refused = errorsOf(workload);
+  assert.equal(refused[0].key, undefined, "a forbidden source, not a typo: its mirrors are removed");
+  assert.match(refused[0].message, /Rollout objects hold a pod template .* named in --resource-types/);
+  const named = parseSource(workload, { ...DEFAULT_CONFIG, namedKinds: ["argoproj.io/Rollout"] });
+  assert.ok(named.ok);
+});

@@ -25,6 +25,7 @@ import { mirrorSourceOf } from "../core/ownership.ts";
 import { type PlanAction, type PlanError, planOrphans, planSource, type PlanWarning } from "../core/plan.ts";
 import { isEnabledSource } from "../core/source_spec.ts";
 import { type KubeObject, namespaceInfo, type SourceRef } from "../core/types.ts";
+import { missingVerbs } from "./access_review.ts";
 import { discoverKinds } from "./discovery.ts";
 import { executeAction, patchSourceMetadata, recordEvent } from "./executor.ts";
 import type { Flags } from "./flags.ts";
@@ -46,6 +47,8 @@ export interface ControllerOptions {
 /** The watches of one mirrorable kind. */
 interface KindWatch {
   kind: MirrorableKind;
+  /** Write verbs the controller's identity lacks on this kind; sources then get an Event, nothing is written. */
+  missingVerbs: string[];
   sources: Informer;
   mirrors: Informer;
   /** mirror cache keys by source cache key (`namespace/name` of the source) */
@@ -81,6 +84,22 @@ function removeFrom(index: Map<string, Set<string>>, key: string, value: string)
   if (set.size === 0) index.delete(key);
 }
 
+/** What to do about a kind the controller may not serve. */
+const RBAC_HINT =
+  "grant the verbs get, list, watch, create, update, patch and delete on it in a ClusterRole " +
+  'labelled kubemirror.raczylo.com/aggregate-to-controller: "true" (see examples/rbac-custom-kind.yaml); ' +
+  "it is picked up at the next discovery";
+
+/** `Kind.version[.group]`, as `--resource-types` spells it. */
+function kindLabel(k: MirrorableKind): string {
+  return `${k.kind}.${k.version}${k.group ? "." + k.group : ""}`;
+}
+
+/** `plural[.group]`, as RBAC names a resource. */
+function resourceName(k: MirrorableKind): string {
+  return k.group ? `${k.plural}.${k.group}` : k.plural;
+}
+
 function controllerLabel(k: MirrorableKind): string {
   return (k.group ? `${k.kind}.${k.group}` : k.kind).toLowerCase();
 }
@@ -105,6 +124,8 @@ export class Controller {
   readonly #foreign = new Map<string, Map<string, { object: KubeObject; readAt: number }>>();
   /** When a change to a source was first seen, for the propagation lag. */
   readonly #seenAt = new Map<string, number>();
+  /** What this identity may do with each discovered kind, as last logged. */
+  readonly #access = new Map<string, string>();
   /** Event messages already reported per source, with when. */
   readonly #reported = new Map<string, Map<string, number>>();
   #workers: Promise<void>[] = [];
@@ -263,13 +284,48 @@ export class Controller {
       this.#log,
     );
     for (const e of errors) this.#log.warn("resource type not mirrored", { reason: e });
-    const wanted = new Map(kinds.map((k) => [gkOf(k), k]));
+    // Ask what this identity may do before watching anything: a kind it may not list is skipped with
+    // one log line, never retried against Forbidden; one it may read but not write is watched so that
+    // its sources can be told which rights are missing.
+    const missing = await Promise.all(kinds.map((k) => missingVerbs(this.options.api, k)));
+    const wanted = new Map<string, MirrorableKind>();
+    const missingByKind = new Map<string, string[]>();
+    kinds.forEach((k, i) => {
+      const gk = gkOf(k);
+      const lacks = missing[i];
+      const access = lacks.length === 0 ? "full" : lacks.includes("list") || lacks.includes("watch") ||
+          lacks.includes("get")
+        ? "none"
+        : "read-only";
+      const label = kindLabel(k);
+      if (this.#access.get(gk) !== `${access}:${lacks.join(",")}` && access !== "full") {
+        this.#log.warn(
+          access === "none"
+            ? `not watching ${label}: this ServiceAccount may not ${lacks.join(", ")} ${resourceName(k)}`
+            : `watching ${label} read-only: this ServiceAccount may not ${lacks.join(", ")} ${
+              resourceName(k)
+            }; its sources get an Event`,
+          { kind: label, missingVerbs: lacks, hint: RBAC_HINT },
+        );
+      }
+      this.#access.set(gk, `${access}:${lacks.join(",")}`);
+      this.options.metrics.forbiddenKinds.remove({ kind: label, access: "none" });
+      this.options.metrics.forbiddenKinds.remove({ kind: label, access: "read-only" });
+      if (access !== "full") this.options.metrics.forbiddenKinds.set({ kind: label, access }, 1);
+      if (access === "none") return;
+      wanted.set(gk, k);
+      missingByKind.set(gk, lacks);
+    });
     const added: KindWatch[] = [];
     for (const [gk, k] of wanted) {
       const current = this.kinds.get(gk);
-      if (current && current.kind.version === k.version && current.kind.plural === k.plural) continue;
+      const lacks = missingByKind.get(gk) ?? [];
+      if (current && current.kind.version === k.version && current.kind.plural === k.plural) {
+        current.missingVerbs = lacks;
+        continue;
+      }
       if (current) this.#dropKind(gk);
-      const watch = this.#watchKind(k);
+      const watch = this.#watchKind(k, lacks);
       this.kinds.set(gk, watch);
       added.push(watch);
     }
@@ -277,9 +333,7 @@ export class Controller {
     this.options.metrics.watchedKinds.set(this.kinds.size);
     if (added.length > 0 || !this.#discovered) {
       this.#log.info("resource discovery", {
-        kinds: [...this.kinds.values()].map((k) =>
-          `${k.kind.kind}.${k.kind.version}${k.kind.group ? "." + k.kind.group : ""}`
-        ),
+        kinds: [...this.kinds.values()].map((k) => kindLabel(k.kind)),
         added: added.map((k) => k.kind.kind),
       });
     }
@@ -297,12 +351,13 @@ export class Controller {
     this.#log.info("stopped watching kind", { kind: k.kind.kind, group: k.kind.group });
   }
 
-  #watchKind(kind: MirrorableKind): KindWatch {
+  #watchKind(kind: MirrorableKind, missingVerbs: string[]): KindWatch {
     const gk = gkOf(kind);
     const path = resourcePath(kind);
     const name = `${kind.plural}${kind.group ? "." + kind.group : ""}`;
     const watch = {
       kind,
+      missingVerbs,
       bySource: new Map<string, Set<string>>(),
       byName: new Map<string, Set<string>>(),
     } as KindWatch;
@@ -391,6 +446,16 @@ export class Controller {
     const ref: SourceRef = { apiVersion, kind: r.kind, namespace, name };
     const log = this.#log.with({ source: `${namespace}/${name}`, kind: r.kind });
     let source = k.sources.get(`${namespace}/${name}`);
+    if (k.missingVerbs.length > 0) {
+      // Nothing can be written for this kind; tell the source's author what the controller lacks.
+      if (source && isEnabledSource(source)) {
+        const message = `kubemirror may not ${k.missingVerbs.join(", ")} ${resourceName(r)}, so nothing ` +
+          `is mirrored: ${RBAC_HINT}`;
+        this.options.metrics.syncErrors.inc({ controller: controllerLabel(r), error_type: "forbidden" });
+        await this.#report(key, source, [{ reason: "Forbidden", message }], log);
+      }
+      return "success";
+    }
     if (source && this.options.flags.verifySourceFreshness) source = await this.#fresh(k, source);
 
     const observed: KubeObject[] = [];

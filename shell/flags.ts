@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import type { MirrorConfig } from "../core/config.ts";
 import { namespacePatternError, splitList } from "../core/glob.ts";
 import { parseResourceType, type ResourceType } from "../core/mirrorable.ts";
+import type { Level } from "./log.ts";
 
 /** Every flag, parsed. */
 export interface Flags {
@@ -33,6 +34,10 @@ export interface Flags {
   watchIdleTimeoutMs: number;
   verifySourceFreshness: boolean;
   kubeconfig?: string;
+  /** From the earlier binary's logging flags (`--zap-log-level`, `--zap-devel`); else `LOG_LEVEL` rules. */
+  logLevel?: Level;
+  /** One line each for accepted flags that do nothing here, to log once at start. */
+  notes: string[];
   config: MirrorConfig;
   /** `plan` only: manifest files and folders. */
   files: string[];
@@ -45,7 +50,15 @@ export interface Flags {
 /** The result of {@link parseFlags}. */
 export type ParsedFlags = { ok: true; flags: Flags } | { ok: false; error: string };
 
-const BOOLEAN_FLAGS = ["leader-elect", "verify-source-freshness", "require-namespace-opt-in", "help"];
+const BOOLEAN_FLAGS = [
+  "leader-elect",
+  "verify-source-freshness",
+  "require-namespace-opt-in",
+  "help",
+  // The earlier binary's; accepted so its Deployments start unchanged.
+  "lazy-watcher-init",
+  "zap-devel",
+];
 
 const OPTIONS = {
   "metrics-bind-address": { type: "string", default: ":8080" },
@@ -70,6 +83,12 @@ const OPTIONS = {
   "transform-timeout": { type: "string", default: "100ms" },
   "transform-max-rendered-bytes": { type: "string", default: "1048576" },
   "kubeconfig": { type: "string" },
+  // The earlier binary's, accepted unchanged (see notes in parseFlags).
+  "watcher-scan-interval": { type: "string" },
+  "zap-encoder": { type: "string" },
+  "zap-log-level": { type: "string" },
+  "zap-stacktrace-level": { type: "string" },
+  "zap-time-encoding": { type: "string" },
   "filename": { type: "string", short: "f", multiple: true },
   "output": { type: "string", short: "o", default: "json" },
 } as const;
@@ -161,11 +180,13 @@ export function parseFlags(
     }
     if (resourceTypes.length === 0) resourceTypes = undefined;
   }
+  const { logLevel, notes } = seedFlags(values, booleans, errors, duration);
   const output = str("output");
   if (!["json", "yaml", "table"].includes(output)) {
     errors.push(`-o must be json, yaml or table, not "${output}"`);
   }
   const config: MirrorConfig = {
+    namedKinds: resourceTypes?.map((t) => `${t.group}/${t.kind}`),
     excludedNamespaces: globs("excluded-namespaces"),
     includedNamespaces: globs("included-namespaces"),
     sourceNamespaces: globs("source-namespaces"),
@@ -196,6 +217,8 @@ export function parseFlags(
     watchIdleTimeoutMs: duration("watch-idle-timeout"),
     verifySourceFreshness: booleans["verify-source-freshness"] ?? false,
     kubeconfig: str("kubeconfig"),
+    logLevel,
+    notes,
     config,
     files: (values.filename as string[] | undefined) ?? [],
     output: output as Flags["output"],
@@ -204,4 +227,72 @@ export function parseFlags(
   if (booleans.help) return { ok: false, error: "help" };
   if (errors.length > 0) return { ok: false, error: errors.join("\n") };
   return { ok: true, flags };
+}
+
+/** Zap's level names (and verbosity numbers) onto ours. */
+const ZAP_LEVELS: Record<string, Level> = {
+  debug: "debug",
+  info: "info",
+  warn: "warn",
+  error: "error",
+  dpanic: "error",
+  panic: "error",
+  fatal: "error",
+};
+
+/**
+ * The earlier binary's flags that this one has no use for, or maps onto its own: `--lazy-watcher-init`
+ * and `--watcher-scan-interval` (label-filtered watches of every kind cost little, so there is nothing
+ * to defer), and controller-runtime's `--zap-*` logging flags.
+ */
+function seedFlags(
+  values: Record<string, string | string[] | undefined>,
+  booleans: Record<string, boolean>,
+  errors: string[],
+  duration: (k: string) => number,
+): { logLevel?: Level; notes: string[] } {
+  const notes: string[] = [];
+  const nothing = (flag: string, why: string) =>
+    notes.push(`--${flag} is accepted for compatibility and does nothing: ${why}`);
+  const watchWhy =
+    "every mirrorable kind is watched from the start through label-filtered watches, which cost little";
+  if (booleans["lazy-watcher-init"] !== undefined) nothing("lazy-watcher-init", watchWhy);
+  if (values["watcher-scan-interval"] !== undefined) {
+    duration("watcher-scan-interval");
+    nothing("watcher-scan-interval", watchWhy);
+  }
+  const choice = (flag: string, allowed: readonly string[]): string | undefined => {
+    const v = values[flag] as string | undefined;
+    if (v !== undefined && !allowed.includes(v.toLowerCase())) {
+      errors.push(`--${flag} must be one of ${allowed.join(", ")}, not "${v}"`);
+      return undefined;
+    }
+    return v?.toLowerCase();
+  };
+  let logLevel: Level | undefined;
+  const level = values["zap-log-level"] as string | undefined;
+  if (level !== undefined) {
+    const v = level.trim().toLowerCase();
+    if (v in ZAP_LEVELS) logLevel = ZAP_LEVELS[v];
+    else if (/^[0-9]+$/.test(v)) logLevel = Number(v) > 0 ? "debug" : "info";
+    else {errors.push(
+        `--zap-log-level must be debug, info, warn, error, dpanic, panic, fatal or a number, not "${level}"`,
+      );}
+  }
+  if (booleans["zap-devel"] && logLevel === undefined) logLevel = "debug";
+  if (choice("zap-encoder", ["json", "console"]) === "console" || booleans["zap-devel"]) {
+    notes.push(
+      "logs are always JSON lines: the console encoder of --zap-encoder=console and --zap-devel is not offered",
+    );
+  }
+  if (choice("zap-stacktrace-level", ["info", "error", "panic"]) !== undefined) {
+    nothing("zap-stacktrace-level", "errors are logged as one JSON line without a stack trace");
+  }
+  if (
+    choice("zap-time-encoding", ["epoch", "millis", "nano", "iso8601", "rfc3339", "rfc3339nano"]) !==
+      undefined
+  ) {
+    nothing("zap-time-encoding", 'the "time" field is always RFC 3339 in UTC with milliseconds');
+  }
+  return { logLevel, notes };
 }

@@ -73,3 +73,93 @@ Deno.test("flags: bad values are usage errors naming the flag", () => {
   assert.equal(parseDuration("2m30s"), 150_000);
   assert.equal(parseDuration("5"), undefined);
 });
+
+/** Every flag the earlier binary accepted, as its Deployment passes them. */
+const SEED_ARGS = [
+  "--metrics-bind-address=:9090",
+  "--health-probe-bind-address=:9091",
+  "--leader-elect=true",
+  "--leader-election-id=kubemirror-controller-leader",
+  "--excluded-namespaces=legacy-*",
+  "--included-namespaces=app-*,prod-*",
+  "--resource-types=Secret.v1,ConfigMap.v1",
+  "--discovery-interval=10m",
+  "--max-targets=200",
+  "--worker-threads=10",
+  "--rate-limit-qps=100.0",
+  "--rate-limit-burst=200",
+  "--resync-period=5m",
+  "--verify-source-freshness=true",
+  "--lazy-watcher-init=true",
+  "--watcher-scan-interval=30s",
+  "--kubeconfig=/tmp/kubeconfig",
+  "--zap-devel=false",
+  "--zap-encoder=json",
+  "--zap-log-level=debug",
+  "--zap-stacktrace-level=error",
+  "--zap-time-encoding=iso8601",
+];
+
+Deno.test("flags: every flag the earlier binary accepted is accepted and the meaningful ones take effect", () => {
+  const r = parseFlags(SEED_ARGS);
+  assert.ok(r.ok, !r.ok ? r.error : "");
+  const f = r.flags;
+  assert.equal(f.metricsBindAddress, ":9090");
+  assert.equal(f.healthProbeBindAddress, ":9091");
+  assert.equal(f.discoveryIntervalMs, 600_000);
+  assert.equal(f.config.maxTargets, 200);
+  assert.equal(f.workerThreads, 10);
+  assert.equal(f.rateLimitQps, 100);
+  assert.equal(f.rateLimitBurst, 200);
+  assert.equal(f.resyncPeriodMs, 300_000);
+  assert.equal(f.verifySourceFreshness, true);
+  assert.deepEqual(f.config.includedNamespaces, ["app-*", "prod-*"]);
+  assert.equal(f.kubeconfig, "/tmp/kubeconfig");
+  assert.equal(f.logLevel, "debug", "--zap-log-level maps onto the log level");
+  // One note each for the flags that do nothing here, naming the flag and why.
+  assert.equal(f.notes.length, 4, f.notes.join("\n"));
+  for (
+    const flag of ["lazy-watcher-init", "watcher-scan-interval", "zap-stacktrace-level", "zap-time-encoding"]
+  ) {
+    assert.ok(
+      f.notes.some((n) => n.startsWith(`--${flag} is accepted for compatibility and does nothing: `)),
+      flag,
+    );
+  }
+  // The space-separated spelling works as well.
+  const spaced = parseFlags([
+    "--watcher-scan-interval",
+    "1m",
+    "--zap-log-level",
+    "info",
+    "--lazy-watcher-init",
+  ]);
+  assert.ok(spaced.ok && spaced.flags.logLevel === "info" && spaced.flags.notes.length === 2);
+});
+
+Deno.test("flags: controller-runtime's logging flags map onto ours", () => {
+  const level = (args: string[]) => {
+    const r = parseFlags(args);
+    assert.ok(r.ok, !r.ok ? r.error : "");
+    return r.flags.logLevel;
+  };
+  assert.equal(level([]), undefined, "LOG_LEVEL decides when no flag is given");
+  assert.equal(level(["--zap-devel"]), "debug");
+  assert.equal(level(["--zap-devel", "--zap-log-level=error"]), "error");
+  assert.equal(level(["--zap-log-level=panic"]), "error");
+  assert.equal(level(["--zap-log-level=2"]), "debug");
+  const console = parseFlags(["--zap-encoder=console"]);
+  assert.ok(console.ok && console.flags.notes.some((n) => /always JSON lines/.test(n)));
+  for (
+    const [args, re] of [
+      [["--zap-log-level=loud"], /--zap-log-level must be/],
+      [["--zap-encoder=xml"], /--zap-encoder must be one of json, console/],
+      [["--watcher-scan-interval=soon"], /--watcher-scan-interval must be a duration/],
+      [["--lazy-watcher-init=maybe"], /--lazy-watcher-init takes true or false/],
+    ] as [string[], RegExp][]
+  ) {
+    const r = parseFlags(args);
+    assert.ok(!r.ok, args.join(" "));
+    assert.match(r.error, re);
+  }
+});

@@ -32,6 +32,8 @@ export interface Metrics {
   transformErrors: Counter<"controller">;
   watchedKinds: Gauge;
   discoveryErrors: Counter;
+  /** 1 for each kind discovery found but the controller's identity may not serve fully. */
+  forbiddenKinds: Gauge;
 }
 
 /** Creates the metrics on a fresh registry. */
@@ -140,6 +142,13 @@ export function createMetrics(): Metrics {
     watchedKinds: new Gauge({
       name: "kubemirror_watched_kinds",
       help: "Kinds the controller currently mirrors.",
+      registers: r,
+    }),
+    forbiddenKinds: new Gauge({
+      name: "kubemirror_forbidden_kinds",
+      help:
+        "Mirrorable kinds the controller's ServiceAccount may not fully serve (1 each); access is read-only (sources get an Event) or none (not watched).",
+      labelNames: ["kind", "access"],
       registers: r,
     }),
   };

@@ -25,8 +25,19 @@ type Action = {
   object?: any;
 };
 
-Deno.test("plan -f examples/: every example plans cleanly, sorted by source then target", async () => {
-  const { code, doc, err } = await plan(["-f", join(ROOT, "examples")]);
+Deno.test("plan -f examples/: the Deployment example only when its kind is named; the rest plan cleanly", async () => {
+  const unnamed = await plan(["-f", join(ROOT, "examples")]);
+  assert.equal(unnamed.code, 1, "a Deployment runs code in its targets: off unless named");
+  assert.deepEqual(unnamed.doc.errors.map((e: any) => e.source.name), ["sample-app"]);
+  assert.match(unnamed.doc.errors[0].message, /mirrored only when .*named in --resource-types/);
+  assert.ok(
+    !(unnamed.doc.actions as Action[]).some((a) => a.source.name === "sample-app" && a.action === "create"),
+  );
+  const { code, doc, err } = await plan([
+    "-f",
+    join(ROOT, "examples"),
+    "--resource-types=Secret.v1,ConfigMap.v1,Middleware.v1alpha1.traefik.io,Deployment.v1.apps",
+  ]);
   assert.equal(err, "");
   assert.equal(code, 0);
   assert.deepEqual(doc.errors, []);
@@ -202,7 +213,9 @@ Deno.test("plan -f runs as a process with read-only permissions and contacts no 
       join(ROOT, "mod.ts"),
       "plan",
       "-f",
-      join(ROOT, "examples"),
+      join(ROOT, "examples/namespaces.yaml"),
+      "-f",
+      join(ROOT, "examples/secret-specific-namespaces.yaml"),
       "-o",
       "table",
     ],

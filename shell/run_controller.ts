@@ -41,7 +41,8 @@ export async function runController(argv: readonly string[]): Promise<number> {
     console.error(`kubemirror: unknown command ${flags.positionals[0]}\n\n${CONTROLLER_USAGE}`);
     return 2;
   }
-  const log = createLogger(parseLevel(Deno.env.get("LOG_LEVEL")));
+  const log = createLogger(flags.logLevel ?? parseLevel(Deno.env.get("LOG_LEVEL")));
+  for (const note of flags.notes) log.warn(note);
   const metrics = createMetrics();
   let api: KubeApi;
   try {
