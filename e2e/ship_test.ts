@@ -16,6 +16,56 @@ const P = "kubemirror.raczylo.com/";
 const CHART = join(ROOT, "charts/kubemirror");
 const NS = "kubemirror-system";
 
+/** Every key of the earlier chart, set on the command line as a migrating user would. */
+const SEED_SETS = [
+  "replicaCount=1",
+  "image.repository=ghcr.io/lukaszraczylo/kubemirror",
+  "image.pullPolicy=IfNotPresent",
+  "image.tag=0.1.0",
+  "imagePullSecrets[0].name=regcred",
+  "nameOverride=seed",
+  "fullnameOverride=seed-full",
+  "serviceAccount.create=true",
+  "serviceAccount.annotations.team=platform",
+  "serviceAccount.name=seed-sa",
+  "podAnnotations.prometheus\\.io/path=/metrics",
+  "podSecurityContext.runAsNonRoot=true",
+  "podSecurityContext.runAsUser=65532",
+  "podSecurityContext.fsGroup=65532",
+  "podSecurityContext.seccompProfile.type=RuntimeDefault",
+  "securityContext.allowPrivilegeEscalation=false",
+  "securityContext.readOnlyRootFilesystem=true",
+  "securityContext.runAsNonRoot=true",
+  "securityContext.capabilities.drop={ALL}",
+  "controller.metricsBindAddress=:8080",
+  "controller.healthProbeBindAddress=:8081",
+  "controller.leaderElect=true",
+  "controller.leaderElectionID=seed-leader",
+  "controller.resourceTypes={Secret.v1,ConfigMap.v1}",
+  "controller.discoveryInterval=5m",
+  "controller.resyncPeriod=10m",
+  "controller.maxTargets=42",
+  "controller.workerThreads=5",
+  "controller.rateLimitQPS=50.0",
+  "controller.rateLimitBurst=100",
+  "controller.verifySourceFreshness=false",
+  "controller.lazyWatcherInit=true",
+  "controller.watcherScanInterval=5m",
+  "controller.excludedNamespaces=legacy",
+  "controller.includedNamespaces=",
+  "service.type=NodePort",
+  "service.metricsPort=9090",
+  "service.healthPort=9091",
+  "resources.limits.cpu=500m",
+  "resources.limits.memory=512Mi",
+  "resources.requests.cpu=100m",
+  "resources.requests.memory=128Mi",
+  "nodeSelector.kubernetes\\.io/os=linux",
+  "tolerations[0].operator=Exists",
+  "affinity.nodeAffinity=null",
+  "priorityClassName=system-cluster-critical",
+];
+
 async function run(
   cmd: string,
   args: string[],
@@ -79,6 +129,9 @@ Deno.test({
           "--set",
           "controller.discoveryInterval=1m",
         ],
+        "the earlier chart's values file": ["-f", join(ROOT, "testdata/seed-values.yaml")],
+        "the earlier chart's keys, each with --set": SEED_SETS.flatMap((kv) => ["--set", kv]),
+        "an older server (no ValidatingAdmissionPolicy)": ["--kube-version", "1.29.0"],
         "multi-tenant (seed README)": [
           "--set",
           "controller.maxTargets=50",
@@ -100,8 +153,7 @@ Deno.test({
             NS,
             "--kubeconfig",
             kubeconfig,
-            "--kube-version",
-            "1.36.3",
+            ...(args.includes("--kube-version") ? [] : ["--kube-version", "1.36.3"]),
             ...args,
           ]);
           assert.equal(r.code, 0, r.err);
@@ -111,9 +163,44 @@ Deno.test({
             const path = (await h.pathFor(o)).replace(`/namespaces/default/`, `/namespaces/${NS}/`);
             await h.api.request("POST", path, { body: o, query: { dryRun: "All" } });
           }
+          const policy = objects.some((o) => o.kind === "ValidatingAdmissionPolicy");
+          assert.equal(
+            policy,
+            !name.includes("older server"),
+            "the admission policy only from Kubernetes 1.30",
+          );
+          if (name.startsWith("the earlier chart's")) {
+            const deploy = objects.find((o) => o.kind === "Deployment") as any;
+            const pod = deploy.spec.template;
+            const args: string[] = pod.spec.containers[0].args;
+            const service = objects.find((o) => o.kind === "Service") as any;
+            const seedSet = name.includes("--set");
+            assert.ok(
+              args.includes(
+                `--leader-election-id=${seedSet ? "seed-leader" : "kubemirror-controller-leader"}`,
+              ),
+            );
+            assert.equal(
+              pod.metadata.annotations[seedSet ? "prometheus.io/path" : "prometheus.io/scrape"],
+              seedSet ? "/metrics" : "true",
+            );
+            assert.deepEqual(
+              service.spec.ports.map((p: any) => [p.name, p.port]),
+              [["metrics", seedSet ? 9090 : 8080], ["health", seedSet ? 9091 : 8081]],
+            );
+            assert.equal(service.spec.type, seedSet ? "NodePort" : "ClusterIP");
+            if (seedSet) {
+              assert.equal(deploy.metadata.name, "seed-full");
+              assert.equal(pod.spec.priorityClassName, "system-cluster-critical");
+              assert.ok(args.includes("--max-targets=42"));
+            }
+          }
           if (name === "narrowed resource types") {
-            const role = objects.find((o) => o.kind === "ClusterRole") as any;
-            const resources = role.rules.flatMap((r: any) => r.resources);
+            // The controller's ClusterRole aggregates the labelled pieces the chart renders.
+            const pieces = objects.filter((o) =>
+              o.kind === "ClusterRole" && o.metadata?.labels?.[`${P}aggregate-to-controller`] === "true"
+            ) as any[];
+            const resources = pieces.flatMap((p) => p.rules.flatMap((r: any) => r.resources));
             assert.ok(!resources.includes("*"), "no wildcard when resource types are named");
             assert.deepEqual(
               resources.filter((r: string) =>
@@ -220,6 +307,24 @@ Deno.test({
             `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/kubemirror-controller-leader`,
           );
           assert.match(lease.spec.holderIdentity, /_/);
+        },
+      );
+
+      await t.step(
+        "helm upgrade -f the earlier chart's values file: accepted, NOTES say which keys do nothing",
+        async () => {
+          const r = await helmRelease("upgrade", "-f", join(ROOT, "testdata/seed-values.yaml"));
+          assert.equal(r.code, 0, r.err);
+          assert.match(
+            r.out,
+            /lazyWatcherInit and controller.watcherScanInterval are accepted .* do nothing/s,
+          );
+          const deploy = await h.get(`/apis/apps/v1/namespaces/${NS}/deployments/kubemirror`);
+          assert.ok(
+            deploy.spec.template.spec.containers[0].args.includes(
+              "--leader-election-id=kubemirror-controller-leader",
+            ),
+          );
         },
       );
 

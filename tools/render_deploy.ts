@@ -30,7 +30,12 @@ export async function renderDeploy(helm: string): Promise<Record<string, string>
     stderr: "piped",
   }).output();
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  const files: Record<string, unknown[]> = { "rbac.yaml": [], "deployment.yaml": [], "service.yaml": [] };
+  const files: Record<string, unknown[]> = {
+    "rbac.yaml": [],
+    "deployment.yaml": [],
+    "service.yaml": [],
+    "admission-policy.yaml": [],
+  };
   for (const doc of parseAllDocuments(new TextDecoder().decode(out.stdout))) {
     const obj = doc.toJS() as { kind: string; metadata: { labels?: Record<string, string> } } | null;
     if (!obj) continue;
@@ -44,6 +49,8 @@ export async function renderDeploy(helm: string): Promise<Record<string, string>
       ? "deployment.yaml"
       : obj.kind === "Service"
       ? "service.yaml"
+      : obj.kind.startsWith("ValidatingAdmissionPolicy")
+      ? "admission-policy.yaml"
       : "rbac.yaml";
     files[file].push(obj);
   }

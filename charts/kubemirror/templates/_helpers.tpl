@@ -58,3 +58,33 @@ The resource (plural) of a Kind.version[.group] item, by English plural rules; a
 {{- join "." (slice $parts 2) -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The Lease name: the earlier chart's controller.leaderElectionID wins over ours when set. */}}
+{{- define "kubemirror.leaderElectionId" -}}
+{{- .Values.controller.leaderElectionID | default .Values.controller.leaderElectionId -}}
+{{- end -}}
+
+{{/*
+The kinds the ServiceAccount may mirror, as a JSON list: controller.resourceTypes when it names kinds
+(the controller serves exactly those), else rbac.resourceTypes (the controller discovers every kind and
+serves those it may).
+*/}}
+{{- define "kubemirror.rbacResourceTypes" -}}
+{{- if .Values.controller.resourceTypes -}}
+{{- toJson .Values.controller.resourceTypes -}}
+{{- else -}}
+{{- toJson .Values.rbac.resourceTypes -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether the server has ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, Kubernetes 1.30+). */}}
+{{- define "kubemirror.admissionPolicySupported" -}}
+{{- if and (semverCompare ">=1.30.0-0" .Capabilities.KubeVersion.Version) (.Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1") -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The Service's metrics port: service.metricsPort (earlier chart), or the older metrics.service.port. */}}
+{{- define "kubemirror.metricsServicePort" -}}
+{{- .Values.metrics.service.port | default .Values.service.metricsPort -}}
+{{- end -}}
