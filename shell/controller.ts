@@ -228,7 +228,9 @@ export class Controller {
       const label = this.kinds.get(gk) ? controllerLabel(this.kinds.get(gk)!.kind) : gk;
       const end = this.options.metrics.reconcileDuration.startTimer({ controller: label });
       try {
+        const started = performance.now();
         const result = await this.reconcile(key);
+        this.#log.debug("reconciled", { key, result, ms: Math.round(performance.now() - started) });
         this.options.metrics.reconcileTotal.inc({ controller: label, result });
         if (result === "requeue") this.queue.addRateLimited(key);
         else this.queue.forget(key);

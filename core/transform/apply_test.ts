@@ -328,3 +328,34 @@ Deno.test("the transform annotation is part of the hash", () => {
   assert.notEqual(a.hash, b.hash);
   assert.equal(base64("é"), "w6k=");
 });
+
+Deno.test("the README's transformation example works when pasted", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const block = /```yaml\nkubemirror\.raczylo\.com\/transform: \|\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, "the README has its transformation example");
+  const yaml = block[1].split("\n").map((l) => l.slice(2)).join("\n");
+  const source: KubeObject = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "app", namespace: "default" },
+    data: { LOG_LEVEL: "info", DEBUG_MODE: "1", "tls.crt": "x" },
+  };
+  const prod = mirror(source, "prod-eu", yaml);
+  assert.deepEqual(prod.failures.map((f) => f.message).filter((m) => !/containers/.test(m)), []);
+  const data = prod.object.data as Record<string, string>;
+  assert.equal(data.LOG_LEVEL, "error\n", "the Go if/else example, last rule wins");
+  assert.equal(data.API_URL, "https://prod-eu.api.example.com");
+  assert.equal(data.DEBUG_MODE, undefined);
+  assert.equal(data["tls.crt"], undefined);
+  assert.equal((mirror(source, "staging-1", yaml).object.data as Record<string, string>).LOG_LEVEL, "warn\n");
+  const workload: KubeObject = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "app", namespace: "default" },
+    spec: {
+      template: { spec: { containers: [{ name: "app", env: [{ name: "A" }, { name: "DB", value: "x" }] }] } },
+    },
+  };
+  const env = (mirror(workload, "prod-eu", yaml).object as any).spec.template.spec.containers[0].env;
+  assert.equal(env[1].value, "postgres://prod_eu-db:5432");
+});
