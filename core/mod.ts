@@ -13,6 +13,7 @@
  */
 export * from "./config.ts";
 export * from "./drift.ts";
+export * from "./fight.ts";
 export * from "./glob.ts";
 export * from "./hash.ts";
 export * from "./keys.ts";

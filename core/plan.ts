@@ -47,6 +47,11 @@ export interface PlanAction {
   object?: KubeObject;
   /** For update: delete the observed object and create the desired one (immutable content changed). */
   recreate?: boolean;
+  /**
+   * For an update that reverts an edit of the mirror (the source did not change): the first path found
+   * edited. The shell backs off per mirror when the same mirror keeps being edited.
+   */
+  drift?: string;
   /** For update and delete: the observed object's resourceVersion, for optimistic concurrency. */
   observedResourceVersion?: string;
 }
@@ -237,6 +242,7 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
         : `the mirror was edited (${drift}); reverting`,
       object: rendered.object,
       recreate: recreate || undefined,
+      drift: observedHash === rendered.hash ? drift : undefined,
       observedResourceVersion: observedRv,
     });
   }

@@ -21,6 +21,7 @@ import {
   ANNOTATION_TARGET_NAMESPACES,
 } from "../core/keys.ts";
 import type { MirrorableKind } from "../core/mirrorable.ts";
+import { decideRevert, FIGHT_WINDOW_MS, isFight, type RevertHistory } from "../core/fight.ts";
 import { mirrorSourceOf } from "../core/ownership.ts";
 import { type PlanAction, type PlanError, planOrphans, planSource, type PlanWarning } from "../core/plan.ts";
 import { isEnabledSource } from "../core/source_spec.ts";
@@ -29,7 +30,7 @@ import { missingVerbs } from "./access_review.ts";
 import { discoverKinds } from "./discovery.ts";
 import { executeAction, patchSourceMetadata, recordEvent } from "./executor.ts";
 import type { Flags } from "./flags.ts";
-import { Informer, objectKey } from "./informer.ts";
+import { Informer } from "./informer.ts";
 import { ApiError, isStatus, type KubeApi, resourcePath } from "./kube_api.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
@@ -51,10 +52,6 @@ interface KindWatch {
   missingVerbs: string[];
   sources: Informer;
   mirrors: Informer;
-  /** mirror cache keys by source cache key (`namespace/name` of the source) */
-  bySource: Map<string, Set<string>>;
-  /** mirror cache keys by object name */
-  byName: Map<string, Set<string>>;
 }
 
 const gkOf = (k: { group: string; kind: string }) => `${k.group}/${k.kind}`;
@@ -71,18 +68,18 @@ function parseKey(key: string): { gk: string; namespace: string; name: string } 
   return { gk: parts.join("/"), namespace, name };
 }
 
-function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
-  const set = index.get(key) ?? new Set<string>();
-  set.add(value);
-  index.set(key, set);
-}
-
-function removeFrom(index: Map<string, Set<string>>, key: string, value: string): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) index.delete(key);
-}
+/** Indexes of the mirrors cache: by object name, by the source named in the markers, by namespace. */
+const BY_NAME = "name";
+const BY_SOURCE = "source";
+const BY_NAMESPACE = "namespace";
+const MIRROR_INDEXERS = {
+  [BY_NAME]: (m: KubeObject) => [m.metadata?.name ?? ""],
+  [BY_SOURCE]: (m: KubeObject) => {
+    const owner = mirrorSourceOf(m);
+    return owner ? [`${owner.namespace}/${owner.name}`] : [];
+  },
+  [BY_NAMESPACE]: (m: KubeObject) => [m.metadata?.namespace ?? ""],
+};
 
 /** What to do about a kind the controller may not serve. */
 const RBAC_HINT =
@@ -124,6 +121,8 @@ export class Controller {
   readonly #foreign = new Map<string, Map<string, { object: KubeObject; readAt: number }>>();
   /** When a change to a source was first seen, for the propagation lag. */
   readonly #seenAt = new Map<string, number>();
+  /** Reverts of other writers' edits per mirror (`group/Kind/namespace/name`), and who the writer was. */
+  readonly #reverts = new Map<string, RevertHistory & { writer?: string }>();
   /** What this identity may do with each discovered kind, as last logged. */
   readonly #access = new Map<string, string>();
   /** Event messages already reported per source, with when. */
@@ -229,11 +228,15 @@ export class Controller {
       const end = this.options.metrics.reconcileDuration.startTimer({ controller: label });
       try {
         const started = performance.now();
-        const result = await this.reconcile(key);
+        const outcome = await this.reconcile(key);
+        const result = typeof outcome === "string" ? outcome : "requeue_after";
         this.#log.debug("reconciled", { key, result, ms: Math.round(performance.now() - started) });
         this.options.metrics.reconcileTotal.inc({ controller: label, result });
-        if (result === "requeue") this.queue.addRateLimited(key);
-        else this.queue.forget(key);
+        if (outcome === "requeue") this.queue.addRateLimited(key);
+        else {
+          this.queue.forget(key);
+          if (typeof outcome === "object") this.queue.addAfter(key, outcome.afterMs);
+        }
       } catch (e) {
         this.options.metrics.reconcileTotal.inc({ controller: label, result: "error" });
         this.#log.error("reconcile failed", { key, error: e instanceof Error ? e.message : String(e) });
@@ -250,12 +253,14 @@ export class Controller {
   }
 
   #resync(): void {
+    const quiet = Date.now() - FIGHT_WINDOW_MS;
+    for (const [mk, h] of this.#reverts) if (h.lastAt < quiet) this.#reverts.delete(mk);
     for (const [gk, k] of this.kinds) {
       for (const s of k.sources.list()) {
         this.#enqueue(sourceKey(gk, s.metadata!.namespace!, s.metadata!.name!));
       }
       // Mirrors whose source left the cache are cleaned up too.
-      for (const sk of k.bySource.keys()) {
+      for (const sk of k.mirrors.indexValues(BY_SOURCE)) {
         const [ns, name] = sk.split("/");
         this.#enqueue(sourceKey(gk, ns, name));
       }
@@ -357,12 +362,7 @@ export class Controller {
     const gk = gkOf(kind);
     const path = resourcePath(kind);
     const name = `${kind.plural}${kind.group ? "." + kind.group : ""}`;
-    const watch = {
-      kind,
-      missingVerbs,
-      bySource: new Map<string, Set<string>>(),
-      byName: new Map<string, Set<string>>(),
-    } as KindWatch;
+    const watch = { kind, missingVerbs } as KindWatch;
     watch.sources = new Informer(
       this.options.api,
       {
@@ -390,20 +390,12 @@ export class Controller {
         name: `${name}/mirrors`,
         labelSelector: `${LABEL_MIRROR}=true`,
         idleTimeoutMs: this.options.flags.watchIdleTimeoutMs,
+        indexers: MIRROR_INDEXERS,
       },
       {
-        onChange: (type, obj, old) => {
-          const mkey = objectKey(obj);
+        onChange: (_type, obj, old) => {
           const before = old ? mirrorSourceOf(old) : undefined;
           const owner = mirrorSourceOf(obj);
-          if (before) {
-            removeFrom(watch.bySource, `${before.namespace}/${before.name}`, mkey);
-          }
-          removeFrom(watch.byName, obj.metadata!.name!, mkey);
-          if (type !== "DELETED") {
-            if (owner) addTo(watch.bySource, `${owner.namespace}/${owner.name}`, mkey);
-            addTo(watch.byName, obj.metadata!.name!, mkey);
-          } else if (owner) removeFrom(watch.bySource, `${owner.namespace}/${owner.name}`, mkey);
           this.options.metrics.mirrorResources.set({ kind: kind.kind }, watch.mirrors.size);
           for (const o of [before, owner]) if (o) this.#enqueue(sourceKey(gk, o.namespace, o.name));
         },
@@ -426,11 +418,9 @@ export class Controller {
       for (const s of k.sources.list()) {
         if (couldTarget(s, name)) this.#enqueue(sourceKey(gk, s.metadata!.namespace!, s.metadata!.name!));
       }
-      for (const [sk, mirrors] of k.bySource) {
-        if ([...mirrors].some((m) => m.startsWith(`${name}/`))) {
-          const [sns, sname] = sk.split("/");
-          this.#enqueue(sourceKey(gk, sns, sname));
-        }
+      for (const m of k.mirrors.byIndex(BY_NAMESPACE, name)) {
+        const owner = mirrorSourceOf(m);
+        if (owner) this.#enqueue(sourceKey(gk, owner.namespace, owner.name));
       }
     }
   }
@@ -439,7 +429,7 @@ export class Controller {
    * Reconciles one source: plans from the caches and carries the plan out. Returns "requeue" when
    * the cache was stale or a write must be retried.
    */
-  async reconcile(key: string): Promise<"success" | "requeue" | "error"> {
+  async reconcile(key: string): Promise<"success" | "requeue" | { afterMs: number }> {
     const { gk, namespace, name } = parseKey(key);
     const k = this.kinds.get(gk);
     if (!k) return "success";
@@ -461,11 +451,9 @@ export class Controller {
     if (source && this.options.flags.verifySourceFreshness) source = await this.#fresh(k, source);
 
     const observed: KubeObject[] = [];
-    for (const mk of k.byName.get(name) ?? []) {
-      const m = k.mirrors.get(mk);
-      if (m) observed.push(m);
-    }
+    observed.push(...k.mirrors.byIndex(BY_NAME, name));
     for (const f of await this.#foreignObjects(k, key)) {
+      // The mirrors cache is the truth for labelled objects; a foreign snapshot never hides it.
       if (!observed.some((o) => o.metadata?.namespace === f.metadata?.namespace)) observed.push(f);
     }
     const peers = k.sources.list().filter((p) =>
@@ -495,15 +483,45 @@ export class Controller {
     let requeue = false;
     let reconciled = 0;
     const failures: string[] = [];
-    const writes = actions.filter((a) =>
-      a.action === "create" || a.action === "update" || a.action === "delete"
-    );
+    const fights: { reason: string; message: string }[] = [];
+    let waitMs: number | undefined;
+    const writes: PlanAction[] = [];
+    for (const a of actions) {
+      if (a.action !== "create" && a.action !== "update" && a.action !== "delete") continue;
+      if (a.action === "update" && a.drift !== undefined) {
+        // Another writer edited the mirror: revert it, but back off when it keeps coming back.
+        const mk = `${gk}/${a.target.namespace}/${a.target.name}`;
+        const previous = this.#reverts.get(mk);
+        const decision = decideRevert(previous, Date.now());
+        if (!decision.revertNow) {
+          this.options.metrics.driftBackoffs.inc({ controller: controllerLabel(r) });
+          waitMs = Math.min(waitMs ?? Infinity, decision.waitMs);
+          reconciled++;
+          continue;
+        }
+        const entry: RevertHistory & { writer?: string } = { ...decision.history, writer: previous?.writer };
+        this.#reverts.set(mk, entry);
+        this.options.metrics.driftReverts.inc({ controller: controllerLabel(r) });
+        if (isFight(entry)) {
+          entry.writer ??= await this.#lastWriter(r, a.target.namespace, a.target.name);
+          fights.push({
+            reason: "MirrorFight",
+            message:
+              `mirror ${a.target.namespace}/${a.target.name} keeps being changed (${a.drift}) by ${
+                entry.writer ?? "another writer"
+              }: kubemirror reverts it each time, waiting longer between reverts (up to 5m); stop the other ` +
+              `writer, or take the namespace out of the source's targets`,
+          });
+        }
+      }
+      writes.push(a);
+    }
     await pool(writes, 8, async (action) => {
       const outcome = await executeAction(this.options.api, r, action);
       const target = `${action.target.namespace}/${action.target.name}`;
       switch (outcome.result) {
         case "written":
-          if (outcome.deleted) k.mirrors.forget(target);
+          if (outcome.deleted) k.mirrors.drop(target);
           else if (outcome.object) k.mirrors.observe({ ...outcome.object, apiVersion, kind: r.kind });
           this.#foreign.get(key)?.delete(action.target.namespace);
           if (action.action !== "delete") reconciled++;
@@ -516,11 +534,15 @@ export class Controller {
           );
           return;
         case "exists": {
-          const map = this.#foreign.get(key) ?? new Map<string, { object: KubeObject; readAt: number }>();
-          if (outcome.existing) {
+          if (outcome.existing?.metadata?.labels?.[LABEL_MIRROR] === "true") {
+            // A mirror (ours, or a rival source's) the cache has not seen yet: the mirrors watch owns it,
+            // so it goes into that cache, where its DELETED event will remove it again.
+            k.mirrors.observe(outcome.existing);
+          } else if (outcome.existing) {
+            const map = this.#foreign.get(key) ?? new Map<string, { object: KubeObject; readAt: number }>();
             map.set(action.target.namespace, { object: outcome.existing, readAt: Date.now() });
+            this.#foreign.set(key, map);
           }
-          this.#foreign.set(key, map);
           requeue = true;
           return;
         }
@@ -572,13 +594,27 @@ export class Controller {
         k,
         key,
         source,
-        { actions, errors, warnings, failures, reconciled, requeue },
+        { actions, errors, warnings, fights, failures, reconciled, requeue },
         log,
       );
     } else if (!requeue) {
       await this.#releaseVanishedSource(k, ref, log);
     }
-    return requeue ? "requeue" : "success";
+    if (requeue) return "requeue";
+    return waitMs !== undefined ? { afterMs: waitMs } : "success";
+  }
+
+  /** Who last changed a mirror, from its managedFields (the cache drops them): one read per fight. */
+  async #lastWriter(r: MirrorableKind, namespace: string, name: string): Promise<string | undefined> {
+    try {
+      const live = await this.options.api.get(resourcePath(r, namespace, name));
+      const entries = ((live.metadata?.managedFields ?? []) as { manager?: string; time?: string }[])
+        .filter((m) => m.manager && !m.manager.startsWith("kubemirror"))
+        .sort((a, b) => (a.time ?? "") < (b.time ?? "") ? 1 : -1);
+      return entries[0] ? `"${entries[0].manager}" (managedFields, at ${entries[0].time})` : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The foreign objects known for a source, read again when older than a resync period. */
@@ -587,6 +623,11 @@ export class Controller {
     if (!map) return [];
     const stale = Date.now() - this.options.flags.resyncPeriodMs * 0.9;
     for (const [ns, entry] of [...map]) {
+      // Once the mirrors cache holds an object at that name, the snapshot has no say any more.
+      if (k.mirrors.get(`${ns}/${entry.object.metadata?.name}`)) {
+        map.delete(ns);
+        continue;
+      }
       if (entry.readAt > stale) continue;
       try {
         const live = await this.options.api.get(resourcePath(k.kind, ns, entry.object.metadata?.name));
@@ -626,6 +667,7 @@ export class Controller {
       actions: PlanAction[];
       errors: PlanError[];
       warnings: PlanWarning[];
+      fights: { reason: string; message: string }[];
       failures: string[];
       reconciled: number;
       requeue: boolean;
@@ -673,6 +715,7 @@ export class Controller {
     }
     for (const f of result.failures) messages.push({ reason: "WriteFailed", message: f });
     for (const w of result.warnings) messages.push({ reason: w.reason, message: `${w.key}: ${w.message}` });
+    messages.push(...result.fights);
     const cut = result.actions.filter((a) => a.action === "skip" && a.reason?.startsWith("cut by"));
     if (cut.length > 0) {
       messages.push({

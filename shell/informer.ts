@@ -29,7 +29,15 @@ export interface InformerSpec {
   labelSelector?: string;
   /** A watch with no event or bookmark for this long is restarted. Default 5 minutes. */
   idleTimeoutMs?: number;
+  /**
+   * Secondary indexes, kept in step with every change to the cache (watch events, relists, and our own
+   * writes put in with `observe` or dropped with `drop`): index name → the values an object is filed under.
+   */
+  indexers?: Readonly<Record<string, (obj: KubeObject) => readonly string[]>>;
 }
+
+/** What an informer needs of the API client: paged lists and watches. */
+export type ListWatchClient = Pick<KubeApi, "list" | "watch">;
 
 /** Change callbacks; they must not block. */
 export interface InformerHandlers {
@@ -66,9 +74,17 @@ function newer(a: KubeObject, b: KubeObject): boolean {
   return false;
 }
 
+/** Whether `obj` was written after the collection version `rv` (a list's resourceVersion). */
+function newerThanVersion(obj: KubeObject, rv: string): boolean {
+  const ro = obj.metadata?.resourceVersion ?? "";
+  return /^[0-9]+$/.test(ro) && /^[0-9]+$/.test(rv) && BigInt(ro) > BigInt(rv);
+}
+
 /** One list-and-watch cache. */
 export class Informer {
   readonly #store = new Map<string, KubeObject>();
+  /** index name → indexed value → cache keys */
+  readonly #indices = new Map<string, Map<string, Set<string>>>();
   readonly #synced = Promise.withResolvers<void>();
   #hasSynced = false;
   #stopped = false;
@@ -79,7 +95,7 @@ export class Informer {
   #wake?: () => void;
 
   constructor(
-    readonly api: KubeApi,
+    readonly api: ListWatchClient,
     readonly spec: InformerSpec,
     readonly handlers: InformerHandlers,
     readonly log: Logger,
@@ -105,6 +121,50 @@ export class Informer {
     return [...this.#store.values()];
   }
 
+  /** The cached objects filed under `value` in the index `name`. */
+  byIndex(name: string, value: string): KubeObject[] {
+    const keys = this.#indices.get(name)?.get(value);
+    return keys ? [...keys].map((k) => this.#store.get(k)!) : [];
+  }
+
+  /** The values the index `name` holds objects under. */
+  indexValues(name: string): string[] {
+    return [...(this.#indices.get(name)?.keys() ?? [])];
+  }
+
+  /** Every store change goes through here and {@link #remove}, so the indexes never drift. */
+  #put(key: string, obj: KubeObject): void {
+    this.#unindex(key);
+    this.#store.set(key, obj);
+    for (const [name, fn] of Object.entries(this.spec.indexers ?? {})) {
+      const index = this.#indices.get(name) ?? new Map<string, Set<string>>();
+      this.#indices.set(name, index);
+      for (const value of fn(obj)) {
+        const keys = index.get(value) ?? new Set<string>();
+        keys.add(key);
+        index.set(value, keys);
+      }
+    }
+  }
+
+  #remove(key: string): void {
+    this.#unindex(key);
+    this.#store.delete(key);
+  }
+
+  #unindex(key: string): void {
+    const old = this.#store.get(key);
+    if (!old) return;
+    for (const [name, fn] of Object.entries(this.spec.indexers ?? {})) {
+      const index = this.#indices.get(name);
+      for (const value of fn(old)) {
+        const keys = index?.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) index!.delete(value);
+      }
+    }
+  }
+
   get size(): number {
     return this.#store.size;
   }
@@ -117,12 +177,12 @@ export class Informer {
     const key = objectKey(obj);
     const cached = this.#store.get(key);
     if (cached && newer(cached, obj)) return;
-    this.#store.set(key, slim(obj));
+    this.#put(key, slim(obj));
   }
 
   /** Drops an object we deleted, ahead of its watch event. */
-  forget(key: string): void {
-    this.#store.delete(key);
+  drop(key: string): void {
+    this.#remove(key);
   }
 
   /** Starts the list-and-watch loop in the background. */
@@ -167,7 +227,17 @@ export class Informer {
     }
     const old = new Map(this.#store);
     this.#store.clear();
-    for (const [k, v] of fresh) this.#store.set(k, v);
+    this.#indices.clear();
+    for (const [k, v] of fresh) this.#put(k, v);
+    // Our own writes observed after the list's snapshot (a list served from a lagging watch cache after
+    // an API server restart) stay: dropping them would make the next reconcile write them again.
+    for (const [k, v] of old) {
+      const listed = fresh.get(k);
+      if (listed ? newer(v, listed) : newerThanVersion(v, rv)) {
+        this.#put(k, v);
+        fresh.set(k, v);
+      }
+    }
     this.#resourceVersion = rv;
     this.#touch();
     for (const [k, v] of fresh) {
@@ -195,11 +265,17 @@ export class Informer {
     const obj = slim(event.object);
     const key = objectKey(obj);
     const before = this.#store.get(key);
+    if (before && newer(before, obj)) {
+      // An event older than what we hold: typically the DELETED of the object we replaced, arriving after
+      // our own create was observed. Applying it would drop the new object from the cache.
+      if (rv) this.#resourceVersion = rv;
+      return;
+    }
     if (event.type === "DELETED") {
-      this.#store.delete(key);
+      this.#remove(key);
       this.handlers.onChange("DELETED", obj, before);
     } else {
-      this.#store.set(key, obj);
+      this.#put(key, obj);
       this.handlers.onChange(before ? "MODIFIED" : "ADDED", obj, before);
     }
     if (rv) this.#resourceVersion = rv;

@@ -30,6 +30,10 @@ export interface Metrics {
   watchSecondsSinceLastEvent: Gauge<"resource">;
   leader: Gauge;
   transformErrors: Counter<"controller">;
+  /** Edits of mirrors by other writers, reverted. */
+  driftReverts: Counter<"controller">;
+  /** Reverts put off because the same mirror keeps being edited (a fight with another writer). */
+  driftBackoffs: Counter<"controller">;
   watchedKinds: Gauge;
   discoveryErrors: Counter;
   /** 1 for each kind discovery found but the controller's identity may not serve fully. */
@@ -65,6 +69,18 @@ export function createMetrics(): Metrics {
       name: "kubemirror_mirror_resources_total",
       help: "Mirrors the controller sees in the cluster, by kind.",
       labelNames: ["kind"] as const,
+      registers: r,
+    }),
+    driftReverts: new Counter({
+      name: "kubemirror_drift_reverts_total",
+      help: "Edits of mirrors by other writers that the controller reverted.",
+      labelNames: ["controller"] as const,
+      registers: r,
+    }),
+    driftBackoffs: new Counter({
+      name: "kubemirror_drift_backoffs_total",
+      help: "Reverts put off because the same mirror keeps being edited by another writer.",
+      labelNames: ["controller"] as const,
       registers: r,
     }),
     syncErrors: new Counter({
