@@ -43,6 +43,8 @@ export interface PlanAction {
   target: TargetRef;
   /** Why, for conflict, skip, delete and update. */
   reason?: string;
+  /** For skip: why, as a code. */
+  code?: SkipCode;
   /** The full desired mirror, for create and update. */
   object?: KubeObject;
   /** For update: delete the observed object and create the desired one (immutable content changed). */
@@ -56,9 +58,22 @@ export interface PlanAction {
   observedResourceVersion?: string;
 }
 
+/**
+ * What kind of problem a {@link PlanError} is: an `invalid` annotation (a typo: existing mirrors are
+ * kept), a source that is `forbidden` to mirror (its mirrors are removed), a `conflict` with an object
+ * that is not ours, a `transform` rule that failed. Metrics and Event reasons are chosen from this, never
+ * from the message.
+ */
+export type PlanErrorKind = "invalid" | "forbidden" | "conflict" | "transform";
+
+/** Why a target namespace is skipped: it does not exist yet, the rules exclude it, it is past the cap,
+ * its object is being deleted, or the transformation did not let the mirror be written. */
+export type SkipCode = "pending" | "excluded" | "truncated" | "deleting" | "blocked";
+
 /** Something wrong with a source, for its Event and `sync-status`. */
 export interface PlanError {
   source: SourceRef;
+  kind: PlanErrorKind;
   message: string;
   /** The label or annotation at fault. */
   key?: string;
@@ -98,6 +113,13 @@ export interface PlanContext {
   time: RenderClock;
 }
 
+/**
+ * The reason for deleting the mirrors of a source that is gone or no longer enabled. The two read the
+ * same: the controller's label-filtered cache cannot tell them apart, and `kubemirror plan` must say
+ * what the controller does.
+ */
+export const SOURCE_GONE = "the source was deleted or is no longer enabled for mirroring";
+
 /** Group and kind of an object, the key under which kinds are compared. */
 export function groupKind(obj: { apiVersion?: string; kind?: string }): string {
   return `${groupOf(obj.apiVersion ?? "")}/${obj.kind ?? ""}`;
@@ -123,6 +145,9 @@ export function planOrphans(ref: SourceRef, observed: readonly KubeObject[], rea
 /** Plans one source, present in the cluster, whether enabled or not. */
 export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
   const ref = sourceRef(source);
+  if (!isEnabledSource(source)) {
+    return { source: ref, actions: planOrphans(ref, ctx.observed, SOURCE_GONE), errors: [], warnings: [] };
+  }
   if (source.metadata?.deletionTimestamp) {
     return {
       source: ref,
@@ -131,18 +156,11 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
       warnings: [],
     };
   }
-  if (!isEnabledSource(source)) {
-    return {
-      source: ref,
-      actions: planOrphans(ref, ctx.observed, "the source is no longer enabled"),
-      errors: [],
-      warnings: [],
-    };
-  }
   const parsed = parseSource(source, ctx.config);
   if (!parsed.ok) {
     const errors = parsed.errors.map((e: SourceError): PlanError => ({
       source: ref,
+      kind: e.key === undefined ? "forbidden" : "invalid",
       message: e.message,
       key: e.key,
     }));
@@ -171,7 +189,13 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
     const observed = atTarget.get(ns);
     atTarget.delete(ns);
     if (pending.has(ns)) {
-      actions.push({ action: "skip", source: ref, target, reason: `namespace "${ns}" does not exist yet` });
+      actions.push({
+        action: "skip",
+        source: ref,
+        target,
+        code: "pending",
+        reason: `namespace "${ns}" does not exist yet`,
+      });
       continue;
     }
     const ours = observed !== undefined && isMirrorOf(observed, ref);
@@ -182,7 +206,7 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
         : `${ns}/${name} exists and is not managed by KubeMirror; annotate it ` +
           `kubemirror.raczylo.com/adopt=${ref.namespace}/${name} to let this source take it over`;
       actions.push({ action: "conflict", source: ref, target, reason });
-      errors.push({ source: ref, namespace: ns, message: `conflict in ${ns}: ${reason}` });
+      errors.push({ source: ref, kind: "conflict", namespace: ns, message: `conflict in ${ns}: ${reason}` });
       continue;
     }
     if (!observed) {
@@ -190,22 +214,43 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
       if (rival) {
         const reason = `${ns}/${name} is also claimed by ${rival.namespace}/${name}, which comes first`;
         actions.push({ action: "conflict", source: ref, target, reason });
-        errors.push({ source: ref, namespace: ns, message: `conflict in ${ns}: ${reason}` });
+        errors.push({
+          source: ref,
+          kind: "conflict",
+          namespace: ns,
+          message: `conflict in ${ns}: ${reason}`,
+        });
         continue;
       }
     }
     if (observed?.metadata?.deletionTimestamp) {
-      actions.push({ action: "skip", source: ref, target, reason: `${ns}/${name} is being deleted` });
+      actions.push({
+        action: "skip",
+        source: ref,
+        target,
+        code: "deleting",
+        reason: `${ns}/${name} is being deleted`,
+      });
       continue;
     }
     const rendered = renderPrepared(prepared, ns, ctx.config, ctx.time);
     for (const f of rendered.failures) {
-      errors.push({ source: ref, namespace: ns, message: `transform in ${ns}: ${f.message}` });
+      errors.push({
+        source: ref,
+        kind: "transform",
+        namespace: ns,
+        message: `transform in ${ns}: ${f.message}`,
+      });
     }
     if (rendered.blocked) {
-      actions.push({ action: "skip", source: ref, target, reason: rendered.blocked });
+      actions.push({ action: "skip", source: ref, target, code: "blocked", reason: rendered.blocked });
       if (rendered.failures.length === 0) {
-        errors.push({ source: ref, namespace: ns, message: `transform in ${ns}: ${rendered.blocked}` });
+        errors.push({
+          source: ref,
+          kind: "transform",
+          namespace: ns,
+          message: `transform in ${ns}: ${rendered.blocked}`,
+        });
       }
       continue;
     }
@@ -251,7 +296,13 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
   for (const s of resolution.skipped) {
     const observed = atTarget.get(s.namespace);
     if (observed && isMirrorOf(observed, ref)) continue;
-    actions.push({ action: "skip", source: ref, target: { namespace: s.namespace, name }, reason: s.reason });
+    actions.push({
+      action: "skip",
+      source: ref,
+      target: { namespace: s.namespace, name },
+      code: s.code,
+      reason: s.reason,
+    });
   }
   for (const [ns, observed] of atTarget) {
     if (!isMirrorOf(observed, ref)) continue;

@@ -16,15 +16,8 @@
 import type { MirrorConfig } from "./config.ts";
 import { FINALIZER } from "./keys.ts";
 import { mirrorSourceOf } from "./ownership.ts";
-import {
-  groupKind,
-  type PlanAction,
-  type PlanError,
-  planOrphans,
-  planSource,
-  type PlanWarning,
-  sortActions,
-} from "./plan.ts";
+import { groupKind, type PlanAction, type PlanError, type PlanWarning, sortActions } from "./plan.ts";
+import { planKey } from "./plan_key.ts";
 import type { RenderClock } from "./render.ts";
 import { isEnabledSource } from "./source_spec.ts";
 import { groupOf, type KubeObject, type NamespaceInfo, type SourceRef, sourceRef } from "./types.ts";
@@ -50,7 +43,10 @@ export interface PlanDocument {
 
 const key = (gk: string, ns: string, name: string) => `${gk}|${ns}|${name}`;
 
-/** Plans every source in `objects`, and deletes for mirrors whose source is missing. */
+/**
+ * Plans every key in `objects`: each source (enabled, named by a mirror, or still holding our finalizer)
+ * and each set of mirrors whose source is missing, all through {@link planKey}.
+ */
 export function planAll(input: PlanInput): PlanDocument {
   const byKind = new Map<string, KubeObject[]>();
   for (const o of input.objects) {
@@ -63,55 +59,45 @@ export function planAll(input: PlanInput): PlanDocument {
   const errors: PlanError[] = [];
   const warnings: PlanWarning[] = [];
   for (const [gk, objects] of byKind) {
-    const present = new Map<string, KubeObject>();
-    const named = new Set<string>();
-    for (const o of objects) {
-      present.set(key(gk, o.metadata?.namespace ?? "", o.metadata?.name ?? ""), o);
-      const owner = mirrorSourceOf(o);
-      if (owner) named.add(key(gk, owner.namespace, o.metadata?.name ?? ""));
-    }
-    const sources = objects.filter((o) => {
-      if (mirrorSourceOf(o)) return false;
-      const k = key(gk, o.metadata?.namespace ?? "", o.metadata?.name ?? "");
-      return isEnabledSource(o) || named.has(k) || (o.metadata?.finalizers ?? []).includes(FINALIZER);
-    });
     const first = objects[0];
     const denied = input.kindAllowed(groupOf(first.apiVersion ?? ""), first.kind ?? "");
-    for (const source of sources) {
-      const ref = sourceRef(source);
-      if (denied) {
-        if (isEnabledSource(source)) errors.push({ source: ref, message: denied });
-        actions.push(...planOrphans(ref, objects, denied));
+    // Every key: a non-mirror object that is a source (or was), and every source a mirror names.
+    const keys = new Map<string, SourceRef>();
+    const present = new Map<string, KubeObject>();
+    for (const o of objects) {
+      const ns = o.metadata?.namespace ?? "";
+      const name = o.metadata?.name ?? "";
+      const owner = mirrorSourceOf(o);
+      if (owner) {
+        keys.set(key(gk, owner.namespace, name), {
+          apiVersion: o.apiVersion ?? "",
+          kind: o.kind ?? "",
+          namespace: owner.namespace,
+          name,
+        });
         continue;
       }
-      const peers = sources.filter((p) => p !== source && p.metadata?.name === ref.name);
-      const plan = planSource(source, {
+      present.set(key(gk, ns, name), o);
+      if (isEnabledSource(o) || (o.metadata?.finalizers ?? []).includes(FINALIZER)) {
+        keys.set(key(gk, ns, name), sourceRef(o));
+      }
+    }
+    const sources = [...present.values()].filter(isEnabledSource);
+    for (const [k, ref] of keys) {
+      const source = present.get(k);
+      const plan = planKey({
+        ref: source ? sourceRef(source) : ref,
+        source,
+        observed: objects.filter((o) => o.metadata?.name === ref.name),
+        peers: sources.filter((p) => p !== source && p.metadata?.name === ref.name),
         namespaces: input.namespaces,
-        observed: objects,
-        peers,
         config: input.config,
         time: input.time,
+        kindDenied: denied,
       });
       actions.push(...plan.actions);
       errors.push(...plan.errors);
       warnings.push(...plan.warnings);
-    }
-    const orphanSources = new Set<string>();
-    for (const o of objects) {
-      const owner = mirrorSourceOf(o);
-      if (!owner) continue;
-      const k = key(gk, owner.namespace, o.metadata?.name ?? "");
-      const src = present.get(k);
-      if (src && !mirrorSourceOf(src)) continue;
-      if (orphanSources.has(k)) continue;
-      orphanSources.add(k);
-      const ref = {
-        apiVersion: o.apiVersion ?? "",
-        kind: o.kind ?? "",
-        namespace: owner.namespace,
-        name: o.metadata?.name ?? "",
-      };
-      actions.push(...planOrphans(ref, objects, "the source no longer exists"));
     }
   }
   // Code-point order, as sortActions uses: the runtime's locale never changes the document.

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { applyActions, configArb, namespacesArb, sourceArb } from "./_testing.ts";
+import { applyActions, configArb, namespacesArb, observedArb, sourceArb } from "./_testing.ts";
+import { ANNOTATION_SYNC, LABEL_ENABLED } from "./keys.ts";
+import { mirrorSourceOf } from "./ownership.ts";
+import { planKey } from "./plan_key.ts";
 import { denyReason } from "./mirrorable.ts";
 import { isMirrorOf } from "./ownership.ts";
 import { type PlanAction, sortActions } from "./plan.ts";
@@ -75,5 +78,75 @@ Deno.test("property: the plan document is sorted and does not depend on input or
       assert.deepEqual(sortActions([...a.actions]), a.actions);
     }),
     { numRuns: 200 },
+  );
+});
+
+Deno.test("property: kubemirror plan and the controller plan every key alike", () => {
+  // A cluster: sources (some disabled, some unlabelled), and what already sits at their names.
+  const clusterArb = sourcesArb.chain((sources) =>
+    fc.tuple(
+      fc.constant(sources),
+      observedArb(sources[0]),
+      fc.array(fc.constantFrom("keep", "drop-label", "drop-sync"), {
+        minLength: sources.length,
+        maxLength: sources.length,
+      }),
+    )
+  ).map(([sources, observed, edits]) => {
+    const edited = sources.map((s, i) => {
+      const copy = structuredClone(s);
+      if (edits[i] === "drop-label") delete copy.metadata!.labels![LABEL_ENABLED];
+      if (edits[i] === "drop-sync") copy.metadata!.annotations![ANNOTATION_SYNC] = "false";
+      return copy;
+    });
+    const taken = new Set(edited.map((s) => `${s.kind}/${s.metadata!.namespace}/${s.metadata!.name}`));
+    return [
+      ...edited,
+      ...observed.filter((o) => !taken.has(`${o.kind}/${o.metadata!.namespace}/${o.metadata!.name}`)),
+    ];
+  });
+  fc.assert(
+    fc.property(clusterArb, namespacesArb, configArb, (objects, namespaces, config) => {
+      const doc = planAll({ objects, namespaces, config, time: T0, kindAllowed });
+      const keyOf = (r: { kind: string; namespace: string; name: string }) =>
+        `${r.kind}/${r.namespace}/${r.name}`;
+      const keys = new Set([
+        ...doc.actions.map((a) => keyOf(a.source)),
+        ...doc.errors.map((e) => keyOf(e.source)),
+      ]);
+      for (const k of keys) {
+        const [kind, namespace, name] = k.split("/");
+        const sameKind = objects.filter((o) => o.kind === kind);
+        // What the controller's caches hold: sources by the enabled label, everything at the name.
+        const cached = sameKind.find((o) =>
+          o.metadata?.namespace === namespace && o.metadata?.name === name && !mirrorSourceOf(o) &&
+          o.metadata?.labels?.[LABEL_ENABLED] === "true"
+        );
+        const controller = planKey({
+          ref: { apiVersion: "v1", kind, namespace, name },
+          source: cached,
+          observed: sameKind.filter((o) => o.metadata?.name === name),
+          peers: sameKind.filter((o) =>
+            o !== cached && o.metadata?.name === name && o.metadata?.labels?.[LABEL_ENABLED] === "true" &&
+            !mirrorSourceOf(o)
+          ),
+          namespaces,
+          config,
+          time: T0,
+        });
+        const strip = (a: PlanAction) => ({ ...a, source: keyOf(a.source) });
+        assert.deepEqual(
+          sortActions(controller.actions).map(strip),
+          doc.actions.filter((a) => keyOf(a.source) === k).map(strip),
+          k,
+        );
+        assert.deepEqual(
+          controller.errors.map((e) => e.message),
+          doc.errors.filter((e) => keyOf(e.source) === k).map((e) => e.message),
+          k,
+        );
+      }
+    }),
+    { numRuns: 300 },
   );
 });

@@ -34,9 +34,10 @@ export interface TargetSpec {
   maxTargets?: number;
 }
 
-/** A candidate left out, and why. */
+/** A candidate left out, and why: excluded by the rules, or cut by the target cap. */
 export interface SkippedNamespace {
   namespace: string;
+  code: "excluded" | "truncated";
   reason: string;
 }
 
@@ -109,7 +110,7 @@ export function resolveTargets(
   const skipped: SkippedNamespace[] = [];
   for (const name of [...candidates].sort(byName)) {
     const reason = exclusionReason(name, byNs.get(name), sourceNamespace, config);
-    if (reason) skipped.push({ namespace: name, reason });
+    if (reason) skipped.push({ namespace: name, code: "excluded", reason });
     else kept.push(name);
   }
   const limit = Math.min(config.maxTargets, spec.maxTargets ?? Infinity);
@@ -118,8 +119,27 @@ export function resolveTargets(
     const which = spec.maxTargets !== undefined && spec.maxTargets < config.maxTargets
       ? `the source's max-targets (${spec.maxTargets})`
       : `--max-targets (${config.maxTargets})`;
-    skipped.push({ namespace: name, reason: `cut by ${which}: ${kept.length} namespaces matched` });
+    skipped.push({
+      namespace: name,
+      code: "truncated",
+      reason: `cut by ${which}: ${kept.length} namespaces matched`,
+    });
   }
   skipped.sort((a, b) => byName(a.namespace, b.namespace));
   return { targets, pending: targets.filter((t) => !byNs.has(t)), skipped };
+}
+
+/**
+ * Whether a change to namespace `name` may change what {@link resolveTargets} answers for `spec`: the
+ * filter that decides which sources a namespace event wakes. It never misses a namespace the resolution
+ * would target or report as skipped; it may wake a source for nothing (a glob or `all` matches more than
+ * the flags let through), which only costs a reconcile from the caches.
+ */
+export function mayTarget(spec: TargetSpec, name: string): boolean {
+  if (spec.selector) return true;
+  return spec.items.some((item) =>
+    item.type === "all" || item.type === "all-labeled" ||
+    (item.type === "name" && item.name === name) ||
+    (item.type === "glob" && globMatch(item.pattern, name))
+  );
 }

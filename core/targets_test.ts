@@ -4,7 +4,7 @@ import { configArb, namespacesArb, sourceArb } from "./_testing.ts";
 import { DEFAULT_CONFIG } from "./config.ts";
 import { ALWAYS_EXCLUDED_NAMESPACES, LABEL_ALLOW_MIRRORS } from "./keys.ts";
 import { parseSource } from "./source_spec.ts";
-import { resolveTargets, type TargetSpec } from "./targets.ts";
+import { mayTarget, resolveTargets, type TargetSpec } from "./targets.ts";
 import type { NamespaceInfo } from "./types.ts";
 import { matchesAny } from "./glob.ts";
 
@@ -142,4 +142,20 @@ Deno.test("truncation keeps the first names in order and reports the same cut on
   });
   assert.equal(global.targets.length, 10, "the annotation never raises the global limit");
   assert.match(global.skipped[0].reason, /--max-targets \(10\)/);
+});
+
+Deno.test("property: the namespace wake-up filter never misses a namespace the resolution would target or skip", () => {
+  fc.assert(
+    fc.property(specArb, namespacesArb, configArb, ({ spec, sourceNamespace }, namespaces, config) => {
+      const r = resolveTargets(spec, sourceNamespace, namespaces, config);
+      for (const ns of [...r.targets, ...r.skipped.map((s) => s.namespace)]) {
+        assert.ok(mayTarget(spec, ns), `${ns} would be missed`);
+      }
+      // And with only exact names, a namespace not named is left alone.
+      if (!spec.selector && spec.items.every((i) => i.type === "name")) {
+        assert.ok(!mayTarget(spec, "zz-nobody-names-this"));
+      }
+    }),
+    { numRuns: 500 },
+  );
 });

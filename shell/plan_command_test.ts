@@ -100,7 +100,7 @@ Deno.test("plan -f: conflicts, deletes of orphaned mirrors, selector targets; -o
   );
   assert.match(
     table.out,
-    /delete\s+Secret\s+shared\/old-secret\s+team-a\/old-secret\s+the source no longer exists/,
+    /delete\s+Secret\s+shared\/old-secret\s+team-a\/old-secret\s+the source was deleted or is no longer enabled/,
   );
 });
 

@@ -1,0 +1,60 @@
+/**
+ * Plans one key (a source's kind, namespace and name) from a snapshot of what is known about it: the
+ * one planning function behind both the controller's reconcile and `kubemirror plan`, so the dry run
+ * says what the controller does. The source may be missing (deleted, or no longer labelled: its mirrors
+ * are deleted), and the kind may be one that is not mirrored (its mirrors are deleted too).
+ *
+ * @example
+ * ```ts
+ * import { planKey } from "./plan_key.ts";
+ * import { DEFAULT_CONFIG } from "./config.ts";
+ * const plan = planKey({ ref: { apiVersion: "v1", kind: "ConfigMap", namespace: "default", name: "gone" },
+ *   observed: [], namespaces: [], config: DEFAULT_CONFIG, time: { now: "2026-01-01T00:00:00Z" } });
+ * // plan.actions → [] (nothing of it is left)
+ * ```
+ * @module
+ */
+import type { MirrorConfig } from "./config.ts";
+import { planOrphans, planSource, SOURCE_GONE, type SourcePlan } from "./plan.ts";
+import type { RenderClock } from "./render.ts";
+import { isEnabledSource } from "./source_spec.ts";
+import type { KubeObject, NamespaceInfo, SourceRef } from "./types.ts";
+
+/** What is known about one key. */
+export interface KeySnapshot {
+  ref: SourceRef;
+  /** The source as read; undefined when it is gone or no longer labelled. */
+  source?: KubeObject;
+  /** Objects of the kind at the source's name: its mirrors, and anything else in the way. */
+  observed: readonly KubeObject[];
+  /** Other sources of the same kind and name. */
+  peers?: readonly KubeObject[];
+  namespaces: readonly NamespaceInfo[];
+  config: MirrorConfig;
+  time: RenderClock;
+  /** Why this kind may not be mirrored at all, when it may not. */
+  kindDenied?: string;
+}
+
+/** Plans one key. */
+export function planKey(s: KeySnapshot): SourcePlan {
+  if (s.kindDenied) {
+    const enabled = s.source !== undefined && isEnabledSource(s.source);
+    return {
+      source: s.ref,
+      actions: planOrphans(s.ref, s.observed, s.kindDenied),
+      errors: enabled ? [{ source: s.ref, kind: "forbidden", message: s.kindDenied }] : [],
+      warnings: [],
+    };
+  }
+  if (!s.source) {
+    return { source: s.ref, actions: planOrphans(s.ref, s.observed, SOURCE_GONE), errors: [], warnings: [] };
+  }
+  return planSource(s.source, {
+    namespaces: s.namespaces,
+    observed: s.observed,
+    peers: s.peers,
+    config: s.config,
+    time: s.time,
+  });
+}

@@ -1,0 +1,129 @@
+/**
+ * What the controller writes back on a source after a reconcile: the finalizer, the `sync-status`
+ * annotation, and the Events a user must act on. A pure decision over the source as cached, its plan,
+ * and what came of the writes; Event reasons come from typed codes, never from message text.
+ *
+ * @example
+ * ```ts
+ * import { decideSourceStatus } from "./status.ts";
+ * const status = decideSourceStatus({
+ *   source: { metadata: { name: "cfg", namespace: "default", labels: { "kubemirror.raczylo.com/enabled": "true" },
+ *     annotations: { "kubemirror.raczylo.com/sync": "true" } } },
+ *   plan: { actions: [], errors: [], warnings: [] },
+ *   outcome: { written: 0, deferred: 0, failures: [], pending: false, notes: [] },
+ * });
+ * // { finalizer: "add", syncStatus: "reconciled:0,errors:0", events: [] }
+ * ```
+ * @module
+ */
+import { ANNOTATION_SYNC_STATUS, FINALIZER } from "./keys.ts";
+import type { PlanAction, PlanError, PlanErrorKind, PlanWarning } from "./plan.ts";
+import { isEnabledSource } from "./source_spec.ts";
+import type { KubeObject } from "./types.ts";
+
+/** One Event to record on the source. */
+export interface SourceEvent {
+  reason: string;
+  message: string;
+}
+
+/** What came of carrying out a plan. */
+export interface ExecutionOutcome {
+  /** Creates and updates that went through. */
+  written: number;
+  /** Reverts put off (a fight with another writer); the mirror exists and counts as reconciled. */
+  deferred: number;
+  /** Writes that failed, each as `action namespace/name: message`. */
+  failures: string[];
+  /** True when a retry is pending (a stale cache, a failed write): nothing final is written yet. */
+  pending: boolean;
+  /** More Events the shell learnt while writing (a fight with another writer, named). */
+  notes: SourceEvent[];
+}
+
+/** The input of {@link decideSourceStatus}. */
+export interface StatusInput {
+  source: KubeObject;
+  plan: { actions: readonly PlanAction[]; errors: readonly PlanError[]; warnings: readonly PlanWarning[] };
+  outcome: ExecutionOutcome;
+}
+
+/** What to write on the source: `syncStatus` undefined leaves it, null removes it. */
+export interface SourceStatus {
+  finalizer: "add" | "remove" | "keep";
+  syncStatus: string | null | undefined;
+  events: SourceEvent[];
+}
+
+/** The Event reason for each kind of plan error. */
+export const ERROR_REASONS: Readonly<Record<PlanErrorKind, string>> = {
+  conflict: "Conflict",
+  transform: "TransformFailed",
+  invalid: "InvalidSource",
+  forbidden: "InvalidSource",
+};
+
+/** Decides the finalizer, `sync-status` and Events of a source after a reconcile. */
+export function decideSourceStatus(input: StatusInput): SourceStatus {
+  const { source, plan, outcome } = input;
+  const deleting = Boolean(source.metadata?.deletionTimestamp);
+  const enabled = isEnabledSource(source) && !deleting;
+  const hasFinalizer = (source.metadata?.finalizers ?? []).includes(FINALIZER);
+  const current = source.metadata?.annotations?.[ANNOTATION_SYNC_STATUS];
+
+  // The finalizer goes only once every delete went through: a pending retry keeps it.
+  const finalizer = enabled && !hasFinalizer
+    ? "add"
+    : !enabled && hasFinalizer && !outcome.pending
+    ? "remove"
+    : "keep";
+
+  let syncStatus: string | null | undefined;
+  if (enabled && !outcome.pending) {
+    const reconciled = outcome.written + outcome.deferred +
+      plan.actions.filter((a) => a.action === "unchanged").length;
+    const status = `reconciled:${reconciled},errors:${plan.errors.length + outcome.failures.length}`;
+    if (status !== current) syncStatus = status;
+  }
+  if (!enabled && !deleting && current !== undefined) syncStatus = null;
+
+  const events: SourceEvent[] = [];
+  if (enabled) {
+    for (const e of plan.errors) {
+      events.push({ reason: ERROR_REASONS[e.kind], message: e.key ? `${e.key}: ${e.message}` : e.message });
+    }
+    for (const f of outcome.failures) events.push({ reason: "WriteFailed", message: f });
+    for (const w of plan.warnings) events.push({ reason: w.reason, message: `${w.key}: ${w.message}` });
+    events.push(...outcome.notes);
+    const cut = plan.actions.filter((a) => a.action === "skip" && a.code === "truncated");
+    if (cut.length > 0) {
+      events.push({
+        reason: "TargetsTruncated",
+        message: `${cut.length} target namespace(s) left out (${cut[0].reason}): ${
+          cut.map((a) => a.target.namespace).join(", ")
+        }`,
+      });
+    }
+  }
+  return { finalizer, syncStatus, events };
+}
+
+/** The source as it reads once `status` is written: for checking that a second decision changes nothing. */
+export function withStatus(source: KubeObject, status: SourceStatus): KubeObject {
+  const finalizers = source.metadata?.finalizers ?? [];
+  const annotations = { ...source.metadata?.annotations };
+  if (status.syncStatus === null) delete annotations[ANNOTATION_SYNC_STATUS];
+  else if (status.syncStatus !== undefined) annotations[ANNOTATION_SYNC_STATUS] = status.syncStatus;
+  return {
+    ...source,
+    metadata: {
+      ...source.metadata,
+      annotations,
+      finalizers: status.finalizer === "add"
+        ? [...finalizers, FINALIZER]
+        : status.finalizer === "remove"
+        ? finalizers.filter((f) => f !== FINALIZER)
+        : finalizers,
+    },
+  };
+}
