@@ -129,7 +129,7 @@ const OFF_BY_DEFAULT: ReadonlySet<string> = new Set([
 /**
  * Whether an object carries a pod template, and so would run code in the namespace it is copied to:
  * `spec.template.spec.containers` (Deployment-like, Argo Rollouts, …), `spec.jobTemplate…` (CronJob-
- * like) or `spec.containers` (Pod-like).
+ * like), `spec.containers` (Pod-like) or `template.spec.containers` (PodTemplate).
  */
 export function hasPodTemplate(obj: object): boolean {
   const at = (o: unknown, ...path: string[]): unknown =>
@@ -139,6 +139,7 @@ export function hasPodTemplate(obj: object): boolean {
     );
   return [
     at(obj, "spec", "containers"),
+    at(obj, "template", "spec", "containers"),
     at(obj, "spec", "template", "spec", "containers"),
     at(obj, "spec", "jobTemplate", "spec", "template", "spec", "containers"),
   ].some(Array.isArray);

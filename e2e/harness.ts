@@ -66,8 +66,12 @@ export class Harness {
     return new Harness(cluster, api);
   }
 
-  /** Starts a controller process with these extra flags. */
-  async startController(args: string[] = [], env: Record<string, string> = {}): Promise<ControllerProcess> {
+  /** Starts a controller process with these extra flags, and waits until it is ready (unless told not to). */
+  async startController(
+    args: string[] = [],
+    env: Record<string, string> = {},
+    { waitReady = true } = {},
+  ): Promise<ControllerProcess> {
     const metricsPort = freePort();
     const healthPort = freePort();
     const logFile = await Deno.makeTempFile({ prefix: "kubemirror-controller-", suffix: ".log" });
@@ -117,6 +121,7 @@ export class Harness {
       logs: () => Deno.readTextFile(logFile),
     };
     this.controllers.push(proc);
+    if (!waitReady) return proc;
     await eventually(
       async () => {
         if (!(await proc.ready())) {

@@ -74,6 +74,14 @@ function newer(a: KubeObject, b: KubeObject): boolean {
   return false;
 }
 
+/** Whether a list or watch failure is one that retrying cannot fix. */
+export function lastingFailure(e: unknown): boolean {
+  if (e instanceof ApiError) return e.status === 401 || e.status === 403;
+  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) return true;
+  const message = e instanceof Error ? e.message : String(e);
+  return /certificate|unable to verify|CERT_|Requires .* access/i.test(message);
+}
+
 /** Whether `obj` was written after the collection version `rv` (a list's resourceVersion). */
 function newerThanVersion(obj: KubeObject, rv: string): boolean {
   const ro = obj.metadata?.resourceVersion ?? "";
@@ -350,12 +358,21 @@ export class Informer {
         // After repeated failures, relist: the resourceVersion may be too old.
         if (failures >= 3) needList = true;
         const backoff = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
-        this.log.warn("watch failed; retrying", {
-          informer: this.spec.name,
-          error: e instanceof Error ? e.message : String(e),
-          status,
-          retryInMs: backoff,
-        });
+        // Some failures no retry can fix (a refused certificate, missing rights or permissions): those,
+        // and any failure that keeps coming back, are errors for the operator; passing ones are warnings.
+        const permanent = lastingFailure(e);
+        (permanent || failures >= 5 ? this.log.error : this.log.warn)(
+          permanent
+            ? "watch failed and will keep failing until the cause is fixed; retrying"
+            : "watch failed; retrying",
+          {
+            informer: this.spec.name,
+            error: e instanceof Error ? e.message : String(e),
+            status,
+            attempt: failures,
+            retryInMs: backoff,
+          },
+        );
         this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "error" });
         await this.#sleep(backoff);
       }

@@ -12,6 +12,7 @@
  * @module
  */
 import * as k8s from "@kubernetes/client-node";
+import { Buffer } from "node:buffer";
 import type { KubeObject } from "../core/types.ts";
 import type { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./rate_limiter.ts";
@@ -27,6 +28,33 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Where the system's CA bundle lives (the same list Go's crypto/x509 reads), after `$SSL_CERT_FILE`. The
+ * controller's permission flags allow reading exactly these files.
+ */
+export const SYSTEM_CA_BUNDLES: readonly string[] = [
+  "/etc/ssl/certs/ca-certificates.crt",
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/ca-bundle.pem",
+  "/etc/pki/tls/cacert.pem",
+  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+  "/etc/ssl/cert.pem",
+];
+
+/** The first readable system CA bundle, or undefined. */
+function systemCaBundle(): string | undefined {
+  const env = Deno.env.get("SSL_CERT_FILE");
+  for (const path of env ? [env, ...SYSTEM_CA_BUNDLES] : SYSTEM_CA_BUNDLES) {
+    try {
+      const pem = Deno.readTextFileSync(path);
+      if (pem.includes("BEGIN CERTIFICATE")) return pem;
+    } catch {
+      // missing, or not readable under the permission flags: try the next
+    }
+  }
+  return undefined;
+}
+
 /** Loads the kubeconfig: `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`, else in-cluster. */
 export function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
@@ -35,6 +63,26 @@ export function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
   else if (env) kc.loadFromFile(env.split(":")[0]);
   else if (Deno.env.get("KUBERNETES_SERVICE_HOST")) kc.loadFromCluster();
   else kc.loadFromDefault();
+  return withSystemRoots(kc);
+}
+
+/**
+ * A cluster with no CA in the kubeconfig (a publicly trusted server certificate, or
+ * `insecure-skip-tls-verify`) gets the system's CA bundle: without an explicit CA, Deno's TLS for Node
+ * asks for `--allow-sys`, which the controller does not have, and every request would fail.
+ */
+function withSystemRoots(kc: k8s.KubeConfig): k8s.KubeConfig {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster || cluster.caData || cluster.caFile || !cluster.server.startsWith("https:")) return kc;
+  const pem = systemCaBundle();
+  if (!pem) {
+    throw new Error(
+      `the kubeconfig's cluster ${cluster.name} has no certificate-authority(-data) and no system CA bundle ` +
+        `is readable (${SYSTEM_CA_BUNDLES[0]}, … or $SSL_CERT_FILE): add the CA to the kubeconfig`,
+    );
+  }
+  const caData = Buffer.from(pem, "utf8").toString("base64");
+  kc.clusters = kc.clusters.map((c) => c.name === cluster.name ? { ...c, caData } : c);
   return kc;
 }
 
