@@ -2,8 +2,9 @@
  * Leader election on a Lease, as a decision: given the lease as read, our identity, the time and the
  * durations, what to write (acquire, renew, release) or whether to wait. The shell does the reading,
  * writing (with the lease's resourceVersion) and sleeping. A leader counts itself leader only until
- * `renewDeadline` after its last renewal, and others may take over only after `leaseDuration`, so two
- * identities never both act as leader while the clocks agree.
+ * `renewDeadline` after its last renewal, by its own clock. Others judge expiry as client-go does: by
+ * their own clock, `leaseDuration` after they first saw the current record, never by the holder's
+ * `renewTime`, so clocks that disagree between replicas never make two leaders.
  *
  * @example
  * ```ts
@@ -51,15 +52,28 @@ export interface LeaderInput {
   identity: string;
   now: number;
   timings: LeaderTimings;
+  /**
+   * Our local time when we first saw the lease's current record (holder and renewTime). When given,
+   * expiry is judged from it; without it, from the record's renewTime (one clock only).
+   */
+  observedAt?: number;
   /** True once SIGTERM arrived: release a held lease, never acquire. */
   shuttingDown?: boolean;
 }
 
-/** Whether the lease's holder may still be acting as leader at `now`. */
-export function leaseExpired(lease: LeaseState, now: number, timings: LeaderTimings): boolean {
+/**
+ * Whether the lease's holder can no longer be acting as leader at `now`: `leaseDuration` has passed since
+ * `observedAt` (our clock), or, without it, since the record's renewTime.
+ */
+export function leaseExpired(
+  lease: LeaseState,
+  now: number,
+  timings: LeaderTimings,
+  observedAt?: number,
+): boolean {
   if (!lease.holderIdentity) return true;
   const duration = (lease.leaseDurationSeconds ?? timings.leaseDurationMs / 1000) * 1000;
-  return (lease.renewTime ?? lease.acquireTime ?? 0) + duration <= now;
+  return (observedAt ?? lease.renewTime ?? lease.acquireTime ?? 0) + duration <= now;
 }
 
 /** Whether `identity` may act as leader at `now`: it holds the lease and renewed it within the renew deadline. */
@@ -90,7 +104,7 @@ export function decideLeadership(input: LeaderInput): LeaderDecision {
   if (held && !leaseExpired(lease, now, timings)) {
     return { action: "renew", lease: { ...lease, leaseDurationSeconds: seconds, renewTime: now } };
   }
-  if (!lease || leaseExpired(lease, now, timings)) {
+  if (!lease || leaseExpired(lease, now, timings, held ? undefined : input.observedAt)) {
     const transitions = (lease?.leaseTransitions ?? 0) + (lease && lease.holderIdentity !== identity ? 1 : 0);
     return {
       action: "acquire",

@@ -101,3 +101,61 @@ Deno.test("property: no identity other than the holder is ever told to acquire a
     },
   ));
 });
+
+Deno.test("property: with clocks that disagree between replicas, two replicas never act as leader at once", () => {
+  const T = DEFAULT_LEADER_TIMINGS;
+  fc.assert(
+    fc.property(
+      // Each replica's clock is off by up to an hour, either way.
+      fc.tuple(
+        fc.integer({ min: -3_600_000, max: 3_600_000 }),
+        fc.integer({ min: -3_600_000, max: 3_600_000 }),
+      ),
+      // Who tries when (real time gaps), and whether the holder's renewals get through (a paused etcd).
+      fc.array(
+        fc.record({ who: fc.constantFrom(0, 1), gap: fc.integer({ min: 0, max: 6_000 }), up: fc.boolean() }),
+        {
+          minLength: 1,
+          maxLength: 80,
+        },
+      ),
+      (offsets, steps) => {
+        const ids = ["a", "b"];
+        let lease: LeaseState | undefined;
+        let version = 0;
+        const seen = [{ version: -1, at: 0 }, { version: -1, at: 0 }];
+        // Real-time intervals during which each replica acts as leader.
+        const acting: [number, number][][] = [[], []];
+        let real = 0;
+        for (const { who, gap, up } of steps) {
+          real += gap;
+          const local = real + offsets[who];
+          if (seen[who].version !== version) seen[who] = { version, at: local };
+          const d = decideLeadership({
+            lease,
+            identity: ids[who],
+            now: local,
+            timings: T,
+            observedAt: seen[who].at,
+          });
+          if ((d.action === "acquire" || d.action === "renew") && up) {
+            lease = d.lease;
+            version++;
+            seen[who] = { version, at: local };
+            // It acts until the renew deadline, by its own clock: as long in real time.
+            const until = real + T.renewDeadlineMs;
+            const last = acting[who].at(-1);
+            if (last && last[1] >= real) last[1] = until;
+            else acting[who].push([real, until]);
+          }
+        }
+        for (const [a0, a1] of acting[0]) {
+          for (const [b0, b1] of acting[1]) {
+            assert.ok(a1 <= b0 || b1 <= a0, `a ${a0}–${a1} and b ${b0}–${b1} overlap`);
+          }
+        }
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});

@@ -184,6 +184,52 @@ Deno.test({
         });
       });
       await ctl.stop();
+
+      await t.step(
+        "etcd paused mid fan-out: the leader stops at the renew deadline and aborts its writes in flight",
+        async () => {
+          const leader = await h.startController(["--leader-elect=true", "--max-targets=200"], {
+            POD_NAME: "frozen",
+          });
+          await eventually(async () => {
+            const lease = await h.get(
+              "/apis/coordination.k8s.io/v1/namespaces/default/leases/kubemirror-controller-leader",
+            );
+            assert.match(lease.spec.holderIdentity, /^frozen_/);
+          });
+          await h.apply(
+            CM("default"),
+            source("ConfigMap", "default", "frozen", { [`${P}target-namespaces`]: "fan-*" }, {
+              data: { v: "1" },
+            }),
+          );
+          await eventually(async () => assert.ok(await h.find(CM("fan-0", "frozen"))), 10_000, 10);
+          h.cluster.pauseEtcd();
+          let exited: number | undefined;
+          try {
+            const code = await leader.child.status;
+            exited = Date.now();
+            assert.equal(code.code, 1, "a leader that lost its Lease exits 1 and restarts clean");
+          } finally {
+            h.cluster.resumeEtcd();
+          }
+          const lines = (await leader.logs()).split("\n").filter((l) => l.startsWith("{")).map((l) =>
+            JSON.parse(l)
+          );
+          const lost = lines.find((l) => /lost the lease/.test(l.msg));
+          assert.ok(lost, "it says it lost the Lease");
+          const afterLoss = exited! - Date.parse(lost.time);
+          console.log(`  figures: lease lost → process exited in ${afterLoss} ms, with etcd still paused`);
+          // Writes hanging on a paused etcd would otherwise hold the process for the API server's 60 s timeout.
+          assert.ok(afterLoss < 5_000, `${afterLoss} ms`);
+          assert.ok(
+            !lines.some((l) =>
+              Date.parse(l.time) > Date.parse(lost.time) && /^mirror (created|updated)/.test(l.msg)
+            ),
+          );
+          await eventually(async () => assert.ok(await h.find(CM("default", "frozen"))), 30_000, 500);
+        },
+      );
     } finally {
       await h.stop();
     }

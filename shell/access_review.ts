@@ -12,9 +12,9 @@
  * @module
  */
 import { MIRROR_VERBS, type MirrorableKind } from "../core/mirrorable.ts";
-import type { KubeApi } from "./kube_api.ts";
+import type { KubeClient } from "./kube_client.ts";
 
-async function allowed(api: KubeApi, kind: MirrorableKind, verb: string): Promise<boolean> {
+async function allowed(api: KubeClient, kind: MirrorableKind, verb: string): Promise<boolean> {
   const review = await api.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
     body: {
       apiVersion: "authorization.k8s.io/v1",
@@ -30,7 +30,7 @@ async function allowed(api: KubeApi, kind: MirrorableKind, verb: string): Promis
  * The verbs of {@link MIRROR_VERBS} that the controller may not use on `kind` cluster-wide. When it may
  * not even list, the other verbs are not asked about (one request for a kind it cannot serve at all).
  */
-export async function missingVerbs(api: KubeApi, kind: MirrorableKind): Promise<string[]> {
+export async function missingVerbs(api: KubeClient, kind: MirrorableKind): Promise<string[]> {
   if (!(await allowed(api, kind, "list"))) return [...MIRROR_VERBS];
   const others = MIRROR_VERBS.filter((v) => v !== "list");
   const answers = await Promise.all(others.map((v) => allowed(api, kind, v)));

@@ -16,12 +16,12 @@ import {
   mirrorableKinds,
   type ResourceType,
 } from "../core/mirrorable.ts";
-import type { KubeApi } from "./kube_api.ts";
+import type { KubeClient } from "./kube_client.ts";
 import type { Logger } from "./log.ts";
 
 /** Reads discovery and returns the mirrorable kinds. */
 export async function discoverKinds(
-  api: KubeApi,
+  api: KubeClient,
   resourceTypes: readonly ResourceType[] | undefined,
   log: Logger,
 ): Promise<{ kinds: MirrorableKind[]; errors: string[] }> {

@@ -13,7 +13,8 @@
  */
 import type { PlanAction } from "../core/plan.ts";
 import type { KubeObject } from "../core/types.ts";
-import { ApiError, isStatus, type KubeApi, type ResourceInfo, resourcePath } from "./kube_api.ts";
+import { ApiError, isStatus, type ResourceInfo, resourcePath } from "./kube_api.ts";
+import type { KubeClient } from "./kube_client.ts";
 
 /** What came of one action. */
 export type Outcome =
@@ -29,17 +30,27 @@ function failure(e: unknown): Outcome {
   return { result: "failed", error: e };
 }
 
-async function create(api: KubeApi, r: ResourceInfo, action: PlanAction): Promise<Outcome> {
+async function create(
+  api: KubeClient,
+  r: ResourceInfo,
+  action: PlanAction,
+  signal?: AbortSignal,
+): Promise<Outcome> {
   try {
     const object = await api.request("POST", resourcePath(r, action.target.namespace), {
       body: action.object,
+      signal,
     });
     return { result: "written", object };
   } catch (e) {
     if (e instanceof ApiError && e.status === 409 && e.reason === "AlreadyExists") {
       // Someone else's object (or ours, not yet in the cache): read it so the next plan can judge it.
       try {
-        const existing = await api.get(resourcePath(r, action.target.namespace, action.target.name));
+        const existing = await api.get(
+          resourcePath(r, action.target.namespace, action.target.name),
+          {},
+          signal,
+        );
         return {
           result: "exists",
           existing: { ...existing, apiVersion: action.object?.apiVersion, kind: action.object?.kind },
@@ -52,7 +63,12 @@ async function create(api: KubeApi, r: ResourceInfo, action: PlanAction): Promis
   }
 }
 
-async function remove(api: KubeApi, r: ResourceInfo, action: PlanAction): Promise<Outcome> {
+async function remove(
+  api: KubeClient,
+  r: ResourceInfo,
+  action: PlanAction,
+  signal?: AbortSignal,
+): Promise<Outcome> {
   try {
     await api.request("DELETE", resourcePath(r, action.target.namespace, action.target.name), {
       body: {
@@ -63,6 +79,7 @@ async function remove(api: KubeApi, r: ResourceInfo, action: PlanAction): Promis
           ? { preconditions: { resourceVersion: action.observedResourceVersion } }
           : {}),
       },
+      signal,
     });
     return { result: "written", deleted: true };
   } catch (e) {
@@ -72,17 +89,22 @@ async function remove(api: KubeApi, r: ResourceInfo, action: PlanAction): Promis
 }
 
 /** Carries out one create, update (possibly delete and create) or delete. */
-export async function executeAction(api: KubeApi, r: ResourceInfo, action: PlanAction): Promise<Outcome> {
+export async function executeAction(
+  api: KubeClient,
+  r: ResourceInfo,
+  action: PlanAction,
+  signal?: AbortSignal,
+): Promise<Outcome> {
   switch (action.action) {
     case "create":
-      return await create(api, r, action);
+      return await create(api, r, action, signal);
     case "delete":
-      return await remove(api, r, action);
+      return await remove(api, r, action, signal);
     case "update": {
       if (action.recreate) {
-        const removed = await remove(api, r, action);
+        const removed = await remove(api, r, action, signal);
         if (removed.result !== "written") return removed;
-        return await create(api, r, action);
+        return await create(api, r, action, signal);
       }
       try {
         const body = {
@@ -92,7 +114,7 @@ export async function executeAction(api: KubeApi, r: ResourceInfo, action: PlanA
         const object = await api.request(
           "PUT",
           resourcePath(r, action.target.namespace, action.target.name),
-          { body },
+          { body, signal },
         );
         return { result: "written", object };
       } catch (e) {
@@ -106,10 +128,11 @@ export async function executeAction(api: KubeApi, r: ResourceInfo, action: PlanA
 
 /** A merge patch of a source's finalizers and annotations, guarded by its resourceVersion. */
 export async function patchSourceMetadata(
-  api: KubeApi,
+  api: KubeClient,
   r: ResourceInfo,
   source: KubeObject,
   change: { finalizers?: string[]; annotations?: Record<string, string | null> },
+  signal?: AbortSignal,
 ): Promise<KubeObject> {
   const metadata: Record<string, unknown> = { resourceVersion: source.metadata?.resourceVersion };
   if (change.finalizers) metadata.finalizers = change.finalizers;
@@ -117,12 +140,13 @@ export async function patchSourceMetadata(
   return await api.request("PATCH", resourcePath(r, source.metadata?.namespace, source.metadata?.name), {
     body: { metadata },
     contentType: "application/merge-patch+json",
+    signal,
   });
 }
 
 /** Records a Warning or Normal Event on a source. */
 export async function recordEvent(
-  api: KubeApi,
+  api: KubeClient,
   source: KubeObject,
   event: { type: "Warning" | "Normal"; reason: string; message: string; reportingInstance: string },
 ): Promise<void> {

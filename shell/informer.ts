@@ -16,7 +16,8 @@
  * @module
  */
 import type { KubeObject } from "../core/types.ts";
-import { ApiError, type KubeApi, type WatchEvent } from "./kube_api.ts";
+import { ApiError } from "./kube_api.ts";
+import type { KubeClient, WatchEvent } from "./kube_client.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 
@@ -37,7 +38,19 @@ export interface InformerSpec {
 }
 
 /** What an informer needs of the API client: paged lists and watches. */
-export type ListWatchClient = Pick<KubeApi, "list" | "watch">;
+export type ListWatchClient = Pick<KubeClient, "list" | "watch">;
+
+/** A cache the reconciler reads, and writes its own results through. */
+export interface ObjectCache {
+  get(key: string): KubeObject | undefined;
+  list(): KubeObject[];
+  byIndex(name: string, value: string): KubeObject[];
+  indexValues(name: string): string[];
+  /** Puts the answer of our own write in, ahead of its watch event (never over a newer version). */
+  observe(obj: KubeObject): void;
+  /** Drops an object we deleted, ahead of its watch event. */
+  drop(key: string): void;
+}
 
 /** Change callbacks; they must not block. */
 export interface InformerHandlers {
@@ -89,7 +102,7 @@ function newerThanVersion(obj: KubeObject, rv: string): boolean {
 }
 
 /** One list-and-watch cache. */
-export class Informer {
+export class Informer implements ObjectCache {
   readonly #store = new Map<string, KubeObject>();
   /** index name → indexed value → cache keys */
   readonly #indices = new Map<string, Map<string, Set<string>>>();

@@ -14,6 +14,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { Buffer } from "node:buffer";
 import type { KubeObject } from "../core/types.ts";
+import type { KubeClient, Method, RequestOptions, WatchEvent } from "./kube_client.ts";
 import type { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./rate_limiter.ts";
 
@@ -86,11 +87,7 @@ function withSystemRoots(kc: k8s.KubeConfig): k8s.KubeConfig {
   return kc;
 }
 
-/** One watch event. */
-export interface WatchEvent {
-  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
-  object: KubeObject;
-}
+export type { WatchEvent } from "./kube_client.ts";
 
 /** Options for {@link KubeApi}. */
 export interface KubeApiOptions {
@@ -109,7 +106,7 @@ const VERB: Record<string, string> = {
 };
 
 /** Requests to the API server through client-node's transport and auth. */
-export class KubeApi {
+export class KubeApi implements KubeClient {
   readonly server: string;
   readonly #bucket: TokenBucket;
   readonly #http = new k8s.IsomorphicFetchHttpLibrary();
@@ -126,17 +123,14 @@ export class KubeApi {
   }
 
   /** Sends one request; JSON in, JSON out; throws {@link ApiError} on a non-2xx answer. */
-  async request(
-    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
-    path: string,
-    options: {
-      body?: unknown;
-      query?: Record<string, string | number | boolean | undefined>;
-      contentType?: string;
-    } = {},
-  ): Promise<any> {
+  async request(method: Method, path: string, options: RequestOptions = {}): Promise<any> {
+    // An aborted signal (stop, or the Lease lost) keeps a request from starting, even after the rate
+    // limiter's wait, and aborts one in flight.
+    options.signal?.throwIfAborted();
     await this.#bucket.take();
+    options.signal?.throwIfAborted();
     const ctx = this.#servers.makeRequestContext(path, method as k8s.HttpMethod);
+    if (options.signal) ctx.setSignal(options.signal);
     for (const [k, v] of Object.entries(options.query ?? {})) {
       if (v !== undefined) ctx.setQueryParam(k, String(v));
     }
@@ -185,8 +179,8 @@ export class KubeApi {
     return rest.length % 2 === 1 ? "list" : "get";
   }
 
-  get(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<any> {
-    return this.request("GET", path, { query });
+  get(path: string, query?: RequestOptions["query"], signal?: AbortSignal): Promise<any> {
+    return this.request("GET", path, { query, signal });
   }
 
   /**

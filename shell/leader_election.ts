@@ -1,7 +1,9 @@
 /**
  * Leader election on a coordination.k8s.io Lease: the core decides (acquire, renew, release, wait); this
- * loop reads the Lease, writes the decision with the Lease's resourceVersion, and sleeps. A leader that
- * cannot renew within the renew deadline stops leading.
+ * loop reads the Lease, writes the decision with the Lease's resourceVersion, and sleeps. Another
+ * holder's lease expires by our own clock, counted from when we first saw its current record. A leader
+ * that cannot renew within the renew deadline stops leading at the deadline, even while a renewal hangs
+ * (every Lease request is bounded by the renew deadline).
  *
  * @example
  * ```ts
@@ -19,7 +21,8 @@ import {
   type LeaderTimings,
   type LeaseState,
 } from "../core/leader.ts";
-import { isStatus, type KubeApi } from "./kube_api.ts";
+import { isStatus } from "./kube_api.ts";
+import type { KubeClient } from "./kube_client.ts";
 import type { Logger } from "./log.ts";
 
 /** Which Lease, and who we are. */
@@ -62,9 +65,13 @@ export class LeaderElector {
   #lease?: any;
   #wake?: () => void;
   #loop?: Promise<void>;
+  /** The lease record as last read, and our local time when we first saw it. */
+  #observed?: { record: string; at: number };
+  /** Fires at the renew deadline after our last renewal. */
+  #deadline?: ReturnType<typeof setTimeout>;
 
   constructor(
-    readonly api: KubeApi,
+    readonly api: KubeClient,
     readonly ref: LeaseRef,
     readonly callbacks: LeaderCallbacks,
     readonly log: Logger,
@@ -86,18 +93,22 @@ export class LeaderElector {
   }
 
   async #step(shuttingDown: boolean): Promise<number> {
+    const signal = AbortSignal.timeout(this.timings.renewDeadlineMs);
     let lease: any;
     try {
-      lease = await this.api.get(this.#path(this.ref.name));
+      lease = await this.api.get(this.#path(this.ref.name), {}, signal);
     } catch (e) {
       if (!isStatus(e, 404)) throw e;
     }
     const now = Date.now();
+    const record = lease ? `${lease.spec?.holderIdentity}|${lease.spec?.renewTime}` : "";
+    if (this.#observed?.record !== record) this.#observed = { record, at: now };
     const decision = decideLeadership({
       lease: lease ? leaseState(lease) : undefined,
       identity: this.ref.identity,
       now,
       timings: this.timings,
+      observedAt: this.#observed.at,
       shuttingDown,
     });
     if (decision.action === "wait") return decision.retryInMs;
@@ -116,10 +127,16 @@ export class LeaderElector {
           metadata: { name: this.ref.name, namespace: this.ref.namespace },
           spec,
         },
+        signal,
       });
     } else {
-      this.#lease = await this.api.request("PUT", this.#path(this.ref.name), { body: { ...lease, spec } });
+      this.#lease = await this.api.request("PUT", this.#path(this.ref.name), {
+        body: { ...lease, spec },
+        signal,
+      });
     }
+    this.#observed = { record: `${spec.holderIdentity}|${spec.renewTime}`, at: now };
+    if (decision.action === "acquire" || decision.action === "renew") this.#armDeadline(now);
     if (decision.action === "acquire" && !this.#leading) {
       this.#leading = true;
       this.log.info("became the leader", {
@@ -134,6 +151,21 @@ export class LeaderElector {
     return this.timings.retryPeriodMs;
   }
 
+  /** Leadership ends at the renew deadline after this renewal, unless a later one gets through first. */
+  #armDeadline(renewedAt: number): void {
+    clearTimeout(this.#deadline);
+    const left = renewedAt + this.timings.renewDeadlineMs - Date.now();
+    this.#deadline = setTimeout(() => this.#lose(), Math.max(0, left));
+  }
+
+  #lose(): void {
+    clearTimeout(this.#deadline);
+    if (!this.#leading) return;
+    this.#leading = false;
+    this.log.error("lost the lease: could not renew it within the renew deadline");
+    this.callbacks.onStoppedLeading();
+  }
+
   async #run(): Promise<void> {
     while (!this.#stopped) {
       let wait = this.timings.retryPeriodMs;
@@ -145,9 +177,7 @@ export class LeaderElector {
       if (
         this.#leading && !actsAsLeader(leaseState(this.#lease), this.ref.identity, Date.now(), this.timings)
       ) {
-        this.#leading = false;
-        this.log.error("lost the lease: could not renew it within the renew deadline");
-        this.callbacks.onStoppedLeading();
+        this.#lose();
       }
       if (this.#stopped) break;
       await new Promise<void>((resolve) => {
@@ -163,6 +193,7 @@ export class LeaderElector {
   /** Stops the loop; releases the Lease if held, so a standby takes over at once. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearTimeout(this.#deadline);
     this.#wake?.();
     await this.#loop;
     if (this.#leading) {

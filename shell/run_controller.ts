@@ -71,7 +71,7 @@ export async function runController(argv: readonly string[]): Promise<number> {
     resourceTypes: flags.resourceTypes?.map((t) => `${t.kind}.${t.version}${t.group ? "." + t.group : ""}`) ??
       "discovery",
   });
-  const controller = new Controller({ api, flags, log, metrics, identity });
+  const controller = new Controller({ client: api, flags, log, metrics, identity });
   const endpoints = serveEndpoints({
     healthAddress: flags.healthProbeBindAddress,
     metricsAddress: flags.metricsBindAddress,
@@ -93,8 +93,9 @@ export async function runController(argv: readonly string[]): Promise<number> {
         started.then(() => controller.startWorkers());
       },
       onStoppedLeading: () => {
-        metrics.leader.set(0);
-        // A leader that lost its Lease must stop writing at once; the process restarts clean.
+        // A leader that lost its Lease must stop writing at once: no write starts, those in flight are
+        // aborted, and the process restarts clean.
+        controller.abortWrites();
         exit.resolve(1);
       },
     }, log);
@@ -119,7 +120,8 @@ export async function runController(argv: readonly string[]): Promise<number> {
   const code = await exit.promise;
   Deno.removeSignalListener("SIGTERM", term);
   Deno.removeSignalListener("SIGINT", int);
-  await controller.stop(10_000);
+  // SIGTERM: let in-flight writes finish (10 s at most). A lost Lease: they were aborted already.
+  await controller.stop(code === 0 ? 10_000 : 0);
   if (code === 0) await elector?.stop();
   await endpoints.shutdown();
   log.info("stopped", { exitCode: code });

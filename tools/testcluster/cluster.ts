@@ -50,6 +50,10 @@ export interface Cluster {
   restartApiServer(): Promise<void>;
   /** Stops and starts etcd on the same data, and waits until the API server is ready again. */
   restartEtcd(): Promise<void>;
+  /** Freezes etcd (SIGSTOP): every request that needs storage hangs until {@link resumeEtcd}. */
+  pauseEtcd(): void;
+  /** Lets a paused etcd go on (SIGCONT). */
+  resumeEtcd(): void;
   /** Stops every process; the data directory is removed unless `keep`. */
   stop(options?: { keep?: boolean }): Promise<void>;
   /** The binaries (local planes only), helm among them. */
@@ -359,6 +363,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       await etcd.start();
       await waitReady(server, caPem, verbose, "kube-apiserver (after etcd restart)");
     },
+    pauseEtcd() {
+      Deno.kill(etcd.pid!, "SIGSTOP");
+    },
+    resumeEtcd() {
+      Deno.kill(etcd.pid!, "SIGCONT");
+    },
     async stop(opts) {
       if (stopped) return;
       stopped = true;
@@ -388,6 +398,8 @@ function externalCluster(path: string): Cluster {
     auditEvents: unavailable("the audit log") as () => Promise<AuditEvent[]>,
     restartApiServer: unavailable("restarting kube-apiserver") as () => Promise<void>,
     restartEtcd: unavailable("restarting etcd") as () => Promise<void>,
+    pauseEtcd: unavailable("pausing etcd") as () => void,
+    resumeEtcd: unavailable("pausing etcd") as () => void,
     stop: () => Promise.resolve(),
     pids: () => [],
   };
