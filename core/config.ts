@@ -1,5 +1,5 @@
 /**
- * The controller settings the core depends on, with the contract's defaults (section 6).
+ * The controller settings the core depends on, with the defaults of docs/CONTRACT.md §6.
  *
  * @example
  * ```ts
@@ -37,7 +37,7 @@ export interface MirrorConfig {
   namedKinds?: string[];
 }
 
-/** The defaults of the contract. */
+/** The defaults of docs/CONTRACT.md §6. */
 export const DEFAULT_TRANSFORM_LIMITS: TransformLimits = {
   maxRules: 50,
   maxRuleBytes: 10 * 1024,
@@ -45,7 +45,7 @@ export const DEFAULT_TRANSFORM_LIMITS: TransformLimits = {
   maxRenderedBytes: 1024 * 1024,
 };
 
-/** The defaults of the contract. */
+/** The defaults of docs/CONTRACT.md §6. */
 export const DEFAULT_CONFIG: MirrorConfig = {
   excludedNamespaces: [],
   includedNamespaces: [],

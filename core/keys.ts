@@ -1,5 +1,5 @@
 /**
- * The labels, annotations and finalizer of the KubeMirror contract (section 1).
+ * The labels, annotations and finalizer of docs/CONTRACT.md §1.
  *
  * @example
  * ```ts

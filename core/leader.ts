@@ -31,7 +31,7 @@ export interface LeaderTimings {
   retryPeriodMs: number;
 }
 
-/** The contract's durations: 15 s lease, 10 s renew deadline, 2 s retry. */
+/** The durations of docs/CONTRACT.md §6: 15 s lease, 10 s renew deadline, 2 s retry. */
 export const DEFAULT_LEADER_TIMINGS: LeaderTimings = {
   leaseDurationMs: 15_000,
   renewDeadlineMs: 10_000,

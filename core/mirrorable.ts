@@ -1,5 +1,5 @@
 /**
- * What is mirrorable (contract section 2), decided over API discovery data: namespaced resources, not
+ * What is mirrorable (docs/CONTRACT.md §2), decided over API discovery data: namespaced resources, not
  * subresources, with every verb the controller needs, one version per group and kind (the group's
  * preferred one), minus the kinds that are never mirrored and, unless named explicitly, the RBAC kinds.
  *

@@ -1,5 +1,5 @@
 /**
- * The plan (contract section 4): desired mirrors against observed objects → create, update, delete,
+ * The plan (docs/CONTRACT.md §4): desired mirrors against observed objects → create, update, delete,
  * unchanged, conflict or skip, one action per source and target namespace. Plans are data; the shell
  * carries them out. An object whose markers do not name the source is never updated or deleted unless
  * its owner annotated it `adopt` for that source.

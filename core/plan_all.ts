@@ -1,6 +1,6 @@
 /**
  * Planning a whole set of objects at once, as `kubemirror plan` does: every source, every mirror whose
- * source is gone, sorted as the contract's plan document (section 7).
+ * source is gone, sorted as docs/CONTRACT.md §7 describes the plan document.
  *
  * @example
  * ```ts
@@ -33,7 +33,7 @@ export interface PlanInput {
   kindAllowed: (group: string, kind: string) => string | undefined;
 }
 
-/** The contract's plan document. */
+/** The plan document (docs/CONTRACT.md §7). */
 export interface PlanDocument {
   actions: PlanAction[];
   errors: PlanError[];

@@ -1,5 +1,5 @@
 /**
- * Rendering the desired mirror of a source in one target namespace (contract section 4): the source
+ * Rendering the desired mirror of a source in one target namespace (docs/CONTRACT.md §4): the source
  * minus its metadata and status, fresh metadata with the copied labels and annotations minus the
  * stripped prefixes plus the mirror markers, per-kind clean-up, the content hash, then the transform.
  *

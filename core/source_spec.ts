@@ -1,6 +1,6 @@
 /**
  * Reading a source object's annotations into its spec, or into precise errors naming the key and the
- * bad value (contract section 1).
+ * bad value (docs/CONTRACT.md §1).
  *
  * @example
  * ```ts

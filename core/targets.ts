@@ -1,5 +1,5 @@
 /**
- * Choosing target namespaces (contract section 3): a pure function of the source's target spec, its
+ * Choosing target namespaces (docs/CONTRACT.md §3): a pure function of the source's target spec, its
  * namespace, every namespace with its labels and phase, and the flags. The result is the sorted target
  * list plus, for each candidate left out, the reason.
  *

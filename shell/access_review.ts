@@ -4,8 +4,10 @@
  * instead of retrying Forbidden answers forever.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { missingVerbs } from "./access_review.ts";
+ * import type { KubeClient } from "./kube_client.ts";
+ * declare const api: KubeClient;
  * const missing = await missingVerbs(api, { group: "", version: "v1", kind: "Secret", plural: "secrets" });
  * // [] when every verb is allowed, e.g. ["create", "update"] otherwise
  * ```

@@ -6,7 +6,11 @@
  * @example
  * ```ts
  * import { readCluster } from "./cluster_reader.ts";
- * const { namespaces, objects } = await readCluster(flags);
+ * import { parseFlags } from "./flags.ts";
+ * const parsed = parseFlags([]);
+ * if (parsed.ok) {
+ *   const { namespaces, objects } = await readCluster(parsed.flags);
+ * }
  * ```
  * @module
  */

@@ -6,9 +6,17 @@
  * it; standbys keep warm caches and write nothing. Losing the Lease aborts every write in flight.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Controller } from "./controller.ts";
- * const c = new Controller({ client, flags, log, metrics, identity: "pod-a" });
+ * import type { KubeClient } from "./kube_client.ts";
+ * import { parseFlags } from "./flags.ts";
+ * import { createLogger } from "./log.ts";
+ * import { createMetrics } from "./metrics.ts";
+ * declare const client: KubeClient;
+ * const parsed = parseFlags([]);
+ * if (!parsed.ok) throw new Error(parsed.error);
+ * const c = new Controller({ client, flags: parsed.flags, log: createLogger("info"), metrics: createMetrics(),
+ *   identity: "pod-a" });
  * await c.start();
  * c.startWorkers(); // once leader
  * ```

@@ -5,7 +5,10 @@
  * @example
  * ```ts
  * import { discoverKinds } from "./discovery.ts";
- * const { kinds, errors } = await discoverKinds(api, undefined, log);
+ * import type { KubeClient } from "./kube_client.ts";
+ * import { createLogger } from "./log.ts";
+ * declare const client: KubeClient;
+ * const { kinds, errors } = await discoverKinds(client, undefined, createLogger("info"));
  * ```
  * @module
  */

@@ -6,7 +6,12 @@
  * @example
  * ```ts
  * import { executeAction } from "./executor.ts";
- * const outcome = await executeAction(api, resource, action);
+ * import type { PlanAction } from "../core/plan.ts";
+ * import type { KubeClient } from "./kube_client.ts";
+ * declare const client: KubeClient;
+ * declare const action: PlanAction;
+ * const configMaps = { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps" };
+ * const outcome = await executeAction(client, configMaps, action);
  * // { result: "written", object } | { result: "exists", existing } | { result: "failed", error }
  * ```
  * @module

@@ -1,5 +1,5 @@
 /**
- * Command-line flags of the controller and of `kubemirror plan` (contract section 6), parsed with
+ * Command-line flags of the controller and of `kubemirror plan` (docs/CONTRACT.md §6), parsed with
  * `node:util`'s parseArgs. Go-style spellings are accepted: `--flag=value`, `--flag value`,
  * `--bool-flag=false`, durations such as `5m` or `100ms`.
  *

@@ -7,6 +7,12 @@
  * @example
  * ```ts
  * import { Informer } from "./informer.ts";
+ * import type { KubeClient } from "./kube_client.ts";
+ * import { createLogger } from "./log.ts";
+ * import { createMetrics } from "./metrics.ts";
+ * declare const api: KubeClient;
+ * const log = createLogger("info");
+ * const metrics = createMetrics();
  * const inf = new Informer(api, { path: "/api/v1/namespaces", name: "namespaces" }, {
  *   onChange: (type, obj) => console.log(type, obj.metadata?.name),
  * }, log, metrics);

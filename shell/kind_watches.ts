@@ -5,9 +5,20 @@
  * each kind and watches only the kinds it may serve, saying once which it skips and why.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { KindWatches } from "./kind_watches.ts";
- * const watches = new KindWatches({ client, flags, log, metrics }, { source, mirror, namespace });
+ * import type { KubeClient } from "./kube_client.ts";
+ * import { parseFlags } from "./flags.ts";
+ * import { createLogger } from "./log.ts";
+ * import { createMetrics } from "./metrics.ts";
+ * declare const client: KubeClient;
+ * const parsed = parseFlags([]);
+ * if (!parsed.ok) throw new Error(parsed.error);
+ * const watches = new KindWatches({ client, flags: parsed.flags, log: createLogger("info"), metrics: createMetrics() }, {
+ *   source: (gk, obj) => console.log("source changed", gk, obj.metadata?.name),
+ *   mirror: (gk, obj) => console.log("mirror changed", gk, obj.metadata?.name),
+ *   namespace: (ns) => console.log("namespace changed", ns.metadata?.name),
+ * });
  * await watches.start();
  * watches.ready; // true once every watch has synced
  * ```

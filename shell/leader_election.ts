@@ -8,6 +8,10 @@
  * @example
  * ```ts
  * import { LeaderElector } from "./leader_election.ts";
+ * import type { KubeClient } from "./kube_client.ts";
+ * import { createLogger } from "./log.ts";
+ * declare const api: KubeClient;
+ * const log = createLogger("info");
  * const elector = new LeaderElector(api, { namespace: "kubemirror-system", name: "kubemirror-controller-leader",
  *   identity: "pod-a" }, { onStartedLeading: () => {}, onStoppedLeading: () => {} }, log);
  * elector.run();

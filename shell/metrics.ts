@@ -1,5 +1,5 @@
 /**
- * The controller's Prometheus metrics (contract section 6), on a registry of its own. Memory comes from
+ * The controller's Prometheus metrics (docs/CONTRACT.md §6), on a registry of its own. Memory comes from
  * `Deno.memoryUsage()`, since prom-client's process collector needs more permissions than the controller has.
  *
  * @example

@@ -1,5 +1,5 @@
 /**
- * `kubemirror plan`: prints what the controller would do, writing nothing (contract section 7).
+ * `kubemirror plan`: prints what the controller would do, writing nothing (docs/CONTRACT.md §7).
  * With `-f` it reads manifests and contacts no cluster; without, it reads the live cluster through the
  * reader it is given.
  *

@@ -1,5 +1,5 @@
 /**
- * Printing a plan document as JSON, YAML or a table (contract section 7).
+ * Printing a plan document as JSON, YAML or a table (docs/CONTRACT.md §7).
  *
  * @example
  * ```ts
@@ -12,7 +12,7 @@ import { stringify as toYaml } from "yaml";
 import type { PlanAction, PlanError } from "../core/plan.ts";
 import type { PlanDocument } from "../core/plan_all.ts";
 
-/** The document as printed: internal fields left out, keys in the contract's order. */
+/** The document as printed: internal fields left out, keys in the order of docs/CONTRACT.md §7. */
 export function publicDocument(doc: PlanDocument): Record<string, unknown> {
   return {
     actions: doc.actions.map((a: PlanAction) => {
@@ -28,7 +28,7 @@ export function publicDocument(doc: PlanDocument): Record<string, unknown> {
       if (e.namespace) out.namespace = e.namespace;
       return out;
     }),
-    // Only when there are any, so documents without warnings keep the contract's two keys.
+    // Only when there are any, so documents without warnings keep the two keys of docs/CONTRACT.md §7.
     ...(doc.warnings.length > 0 ? { warnings: doc.warnings } : {}),
   };
 }

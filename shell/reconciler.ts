@@ -5,10 +5,22 @@
  * source is the core's decision ({@link decideSourceStatus}); nothing here reads a message's text.
  *
  * @example
- * ```ts ignore
- * import { Reconciler } from "./reconciler.ts";
- * const reconciler = new Reconciler({ client, flags, log, metrics, identity: "pod-a", namespaces, kind });
- * await reconciler.reconcile("/ConfigMap/default/cfg", signal); // { requeue: "no" }
+ * ```ts
+ * import { type KindState, Reconciler } from "./reconciler.ts";
+ * import type { ObjectCache } from "./informer.ts";
+ * import type { KubeClient } from "./kube_client.ts";
+ * import { parseFlags } from "./flags.ts";
+ * import { createLogger } from "./log.ts";
+ * import { createMetrics } from "./metrics.ts";
+ * declare const client: KubeClient;
+ * declare const namespaces: ObjectCache;
+ * declare const configMaps: KindState;
+ * const parsed = parseFlags([]);
+ * if (parsed.ok) {
+ *   const reconciler = new Reconciler({ client, flags: parsed.flags, log: createLogger("info"),
+ *     metrics: createMetrics(), identity: "pod-a", namespaces, kind: () => configMaps });
+ *   await reconciler.reconcile("/ConfigMap/default/cfg"); // { requeue: "no" } once in sync
+ * }
  * ```
  * @module
  */

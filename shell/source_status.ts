@@ -4,10 +4,22 @@
  * at most once per resync period. Also releases a source that left the label-filtered cache.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { SourceStatusWriter } from "./source_status.ts";
+ * import { decideSourceStatus } from "../core/status.ts";
+ * import type { KubeObject } from "../core/types.ts";
+ * import type { ObjectCache } from "./informer.ts";
+ * import type { KubeClient } from "./kube_client.ts";
+ * import { createLogger } from "./log.ts";
+ * declare const client: KubeClient;
+ * declare const sources: ObjectCache;
+ * declare const source: KubeObject;
+ * const configMaps = { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps" };
+ * const status = decideSourceStatus({ source, plan: { actions: [], errors: [], warnings: [] },
+ *   outcome: { written: 0, deferred: 0, failures: [], pending: false, notes: [] } });
  * const writer = new SourceStatusWriter(client, { identity: "pod-a", repeatEventsAfterMs: 600_000 });
- * const result = await writer.apply(kind, sources, key, source, status, log, signal); // "written" | "conflict"
+ * await writer.apply(configMaps, sources, "/ConfigMap/default/cfg", source, status, createLogger("info"));
+ * // "written", or "conflict" when the source changed meanwhile
  * ```
  * @module
  */

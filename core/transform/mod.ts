@@ -1,5 +1,5 @@
 /**
- * Transformation rules: parsing, templates, and applying them to a mirror (contract section 5).
+ * Transformation rules: parsing, templates, and applying them to a mirror (docs/CONTRACT.md §5).
  *
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * Parsing and validating the `transform` annotation (contract section 5).
+ * Parsing and validating the `transform` annotation (docs/CONTRACT.md §5).
  * Problems with the annotation as a whole (bad YAML, over the rule-count or size limit) fail the source;
  * a problem with one rule makes that rule a failing rule (skipped, or failing the mirror when strict).
  *

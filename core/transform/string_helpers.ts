@@ -1,5 +1,5 @@
 /**
- * The contract's template helpers as plain string functions, shared by both template spellings; each
+ * The template helpers of docs/CONTRACT.md §5 as plain string functions, shared by both template spellings; each
  * spelling wraps them with its own argument rules. `replace` checks the size budget before it builds
  * its result, so no template can allocate past the limit.
  *

@@ -36,7 +36,7 @@ export interface TemplateVars {
   Annotations: Record<string, string>;
 }
 
-/** The variable names, in the order the contract lists them. */
+/** The variable names, in the order docs/CONTRACT.md §5 lists them. */
 export const TEMPLATE_VARIABLES: readonly string[] = [
   "TargetNamespace",
   "SourceNamespace",
@@ -160,7 +160,7 @@ type Node = { type: string; [key: string]: any };
 const BLOCK_DATA = new Set(["index", "key", "first", "last"]);
 
 /**
- * Walks the parsed template and names the first construct the contract does not allow. `scoped` is
+ * Walks the parsed template and names the first construct docs/CONTRACT.md §5 does not allow. `scoped` is
  * true inside `#each` and `#with`, where names are looked up on the new context (strict mode still
  * refuses a missing one when it renders).
  */
