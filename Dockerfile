@@ -1,20 +1,17 @@
 # syntax=docker/dockerfile:1
-# Build: compile the controller into one binary with the same permissions as `deno task start`:
-# network, environment, and read access to the service-account files and the system CA bundles only
-# (for clusters whose kubeconfig names no CA). No write, run or FFI.
+# Build: bundle the controller and compile the bundle into one binary with the same permissions as
+# `deno task start` (tools/build_binary.sh, which a test runs too).
 FROM denoland/deno:2.9.6 AS build
 WORKDIR /src
 COPY deno.json deno.lock ./
 COPY mod.ts ./
 COPY core/ core/
 COPY shell/ shell/
+COPY tools/build_binary.sh tools/
 RUN deno install --frozen --entrypoint mod.ts
-RUN deno compile --frozen --no-prompt \
-      --allow-net --allow-env \
-      --allow-read=/var/run/secrets/kubernetes.io/serviceaccount,/etc/ssl/certs/ca-certificates.crt,/etc/pki/tls/certs/ca-bundle.crt,/etc/ssl/ca-bundle.pem,/etc/pki/tls/cacert.pem,/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem,/etc/ssl/cert.pem \
-      --output /out/kubemirror mod.ts
+RUN sh tools/build_binary.sh /out/kubemirror
 
-# Run: distroless (glibc for the Deno runtime), non-root, nothing but the binary.
+# Run: distroless (glibc for the Deno runtime, CA certificates, nonroot 65532), nothing but the binary.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/kubemirror /kubemirror
 USER 65532:65532

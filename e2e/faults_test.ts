@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { CM, eventually, Harness, sleep, source } from "./harness.ts";
+import { CHART_V8_FLAGS, hostileWorkload } from "./hostile_workload.ts";
 
 const P = "kubemirror.raczylo.com/";
 const ours = (e: { userAgent?: string }) => e.userAgent?.startsWith("kubemirror/") ?? false;
@@ -19,7 +20,7 @@ Deno.test({
     const h = await Harness.start();
     try {
       for (const ns of ["app1", "app2"]) await h.createNamespace(ns);
-      const ctl = await h.startController(["--leader-elect=false", "--max-targets=200"]);
+      let ctl = await h.startController(["--leader-elect=false", "--max-targets=200"]);
       await eventually(async () => assert.ok(await ctl.ready()), 30_000);
 
       await t.step(
@@ -168,6 +169,30 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "a hostile author cannot push memory past the chart's limit, and others are still served",
+        async () => {
+          await ctl.stop();
+          const f = await hostileWorkload(h, 30, { DENO_V8_FLAGS: CHART_V8_FLAGS }, async () => {
+            // While the hostile sources churn, an ordinary source is still mirrored.
+            await h.apply(
+              CM("default"),
+              source("ConfigMap", "default", "ordinary", { [`${P}target-namespaces`]: "app1" }, {
+                data: { v: "1" },
+              }),
+            );
+            await eventually(async () => assert.ok(await h.find(CM("app1", "ordinary"))), 30_000);
+          });
+          console.log(
+            `  figures: hostile author for 30 s with the chart's heap flags: RSS max ${f.rss.max} MiB (mean ${f.rss.mean}), ` +
+              `heap max ${f.heap.max} MiB; idle ${f.idle.rss} MiB`,
+          );
+          // Past the chart's 512Mi limit the kubelet would OOM-kill the controller and stop mirroring for everyone.
+          assert.ok(f.rss.max < 512, `RSS ${f.rss.max} MiB`);
+          ctl = await h.startController(["--leader-elect=false", "--max-targets=200"]);
+        },
+      );
+
       await t.step("max-targets past any cap means the global cap", async () => {
         await h.apply(
           CM("default"),
@@ -228,6 +253,115 @@ Deno.test({
             ),
           );
           await eventually(async () => assert.ok(await h.find(CM("default", "frozen"))), 30_000, 500);
+        },
+      );
+
+      /** The mirrors of `name` now, by namespace (each must be there exactly once). */
+      const mirrorsOf = async (name: string) => {
+        const list = await h.api.list("/api/v1/configmaps", { labelSelector: `${P}mirror=true` });
+        return list.items.filter((m) => m.metadata?.name === name).map((m) => m.metadata!.namespace!).sort();
+      };
+      const FAN = Array.from({ length: 150 }, (_, i) => `fan-${i}`).sort();
+      const rss = async (c: { metrics(): Promise<string> }) =>
+        Math.round(
+          Number(/^kubemirror_process_resident_memory_bytes (\S+)/m.exec(await c.metrics())?.[1] ?? 0) /
+            2 ** 20,
+        );
+      /** Starts a fan-out of `name`, lets `hit` strike when `at` mirrors exist, then waits for exactly FAN. */
+      const fanOutThrough = async (
+        name: string,
+        start: () => Promise<{ metrics(): Promise<string> }>,
+        hit: () => Promise<{ metrics(): Promise<string> } | void>,
+      ) => {
+        let ctl = await start();
+        const before = (await h.cluster.auditEvents()).length;
+        const started = performance.now();
+        await h.apply(
+          CM("default"),
+          source("ConfigMap", "default", name, { [`${P}target-namespaces`]: "fan-*" }, { data: { v: "1" } }),
+        );
+        await eventually(async () => assert.ok((await mirrorsOf(name)).length >= 20), 20_000, 10);
+        ctl = (await hit()) ?? ctl;
+        await eventually(async () => assert.deepEqual(await mirrorsOf(name), FAN), 90_000, 250);
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        const creates = (await h.cluster.auditEvents()).slice(before).filter(ours).filter((e) =>
+          e.verb === "create" && e.objectRef?.resource === "configmaps" && e.objectRef?.name === name
+        ).length;
+        return { seconds, creates, rss: await rss(ctl), ctl };
+      };
+
+      await t.step(
+        "kill -9 mid fan-out: a new process converges to exactly the expected mirrors",
+        async () => {
+          let first: Awaited<ReturnType<typeof h.startController>>;
+          const r = await fanOutThrough(
+            "killed",
+            async () => (first = await h.startController(["--leader-elect=false", "--max-targets=200"])),
+            async () => {
+              await first.stop("SIGKILL");
+              return await h.startController(["--leader-elect=false", "--max-targets=200"]);
+            },
+          );
+          console.log(
+            `  figures: kill -9 mid fan-out → 150 mirrors in ${r.seconds} s, ${r.creates} creates, RSS ${r.rss} MiB`,
+          );
+          await (r.ctl as Awaited<ReturnType<typeof h.startController>>).stop();
+        },
+      );
+
+      await t.step("etcd restarted mid fan-out: converges to exactly the expected mirrors", async () => {
+        let c: Awaited<ReturnType<typeof h.startController>>;
+        const r = await fanOutThrough(
+          "etcd-restart",
+          async () => (c = await h.startController(["--leader-elect=false", "--max-targets=200"])),
+          async () =>
+            await h.cluster.restartEtcd(),
+        );
+        console.log(
+          `  figures: etcd restart mid fan-out → 150 mirrors in ${r.seconds} s, ${r.creates} creates, RSS ${r.rss} MiB`,
+        );
+        await c!.stop();
+      });
+
+      await t.step(
+        "leader killed mid fan-out (two replicas): the standby takes over and converges",
+        async () => {
+          const args = ["--leader-elect=true", "--max-targets=200"];
+          const a = await h.startController(args, { POD_NAME: "replica-a" });
+          const b = await h.startController(args, { POD_NAME: "replica-b" });
+          const holder = async () =>
+            String(
+              (await h.get(
+                "/apis/coordination.k8s.io/v1/namespaces/default/leases/kubemirror-controller-leader",
+              ))
+                .spec.holderIdentity ?? "",
+            );
+          await eventually(async () => assert.match(await holder(), /^replica-[ab]_/), 40_000);
+          const leaderIsA = (await holder()).startsWith("replica-a");
+          const [leader, standby] = leaderIsA ? [a, b] : [b, a];
+          const r = await fanOutThrough("leader-kill", () => Promise.resolve(leader), async () => {
+            await leader.stop("SIGKILL");
+            return standby;
+          });
+          assert.match(await holder(), leaderIsA ? /^replica-b_/ : /^replica-a_/);
+          console.log(
+            `  figures: leader kill -9 mid fan-out → 150 mirrors in ${r.seconds} s (a 15 s lease to expire), ` +
+              `${r.creates} creates, standby RSS ${r.rss} MiB`,
+          );
+          // No leftovers: the sources gone, every one of their mirrors goes.
+          for (const name of ["killed", "etcd-restart", "leader-kill", "frozen", "fan"]) {
+            await h.remove(CM("default", name));
+          }
+          await eventually(
+            async () => {
+              for (const name of ["killed", "etcd-restart", "leader-kill"]) {
+                assert.deepEqual(await mirrorsOf(name), []);
+              }
+            },
+            60_000,
+            500,
+          );
+          await standby.stop();
         },
       );
     } finally {

@@ -45,6 +45,16 @@ export async function eventually<T>(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs a command to its end; its exit code and output. */
+export async function run(
+  cmd: string,
+  args: string[],
+  cwd?: string,
+): Promise<{ code: number; out: string; err: string }> {
+  const o = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
+  return { code: o.code, out: new TextDecoder().decode(o.stdout), err: new TextDecoder().decode(o.stderr) };
+}
+
 /** Paths of the core and common resources. */
 export const CM = (ns: string, name?: string) =>
   `/api/v1/namespaces/${ns}/configmaps${name ? "/" + name : ""}`;
@@ -64,6 +74,26 @@ export class Harness {
       userAgent: "e2e-test",
     });
     return new Harness(cluster, api);
+  }
+
+  /**
+   * `helm install|upgrade kubemirror charts/kubemirror` into `namespace` with the admin kubeconfig, no hooks
+   * (no kubelet runs Pods here) and one replica, plus `extra` flags.
+   */
+  helmRelease(verb: "install" | "upgrade", namespace: string, ...extra: string[]) {
+    return run(this.cluster.binaries!.helm, [
+      verb,
+      "kubemirror",
+      `${ROOT}/charts/kubemirror`,
+      "-n",
+      namespace,
+      "--kubeconfig",
+      this.cluster.kubeconfigPath("admin"),
+      "--no-hooks",
+      "--set",
+      "replicaCount=1",
+      ...extra,
+    ]);
   }
 
   /** Starts a controller process with these extra flags, and waits until it is ready (unless told not to). */

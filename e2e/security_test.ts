@@ -10,18 +10,13 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
-import { CM, type ControllerProcess, eventually, Harness, ROOT, SECRET, source } from "./harness.ts";
+import { CM, type ControllerProcess, eventually, Harness, ROOT, run, SECRET, source } from "./harness.ts";
 
 const P = "kubemirror.raczylo.com/";
 const CHART = join(ROOT, "charts/kubemirror");
 const NS = "kubemirror-system";
 const SA_USER = `system:serviceaccount:${NS}:kubemirror`;
 const MIDDLEWARES = "/apis/traefik.io/v1alpha1/namespaces";
-
-async function run(cmd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const o = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  return { code: o.code, out: new TextDecoder().decode(o.stdout), err: new TextDecoder().decode(o.stderr) };
-}
 
 /** What a cluster-admin would ask about a ServiceAccount before trusting it. */
 const ESCALATIONS: { what: string; attrs: Record<string, string> }[] = [
@@ -87,21 +82,7 @@ Deno.test({
   async fn(t) {
     const h = await Harness.start();
     const helm = h.cluster.binaries!.helm;
-    const kubeconfig = h.cluster.kubeconfigPath("admin");
-    const release = (verb: "install" | "upgrade", ...extra: string[]) =>
-      run(helm, [
-        verb,
-        "kubemirror",
-        CHART,
-        "-n",
-        NS,
-        "--kubeconfig",
-        kubeconfig,
-        "--no-hooks",
-        "--set",
-        "replicaCount=1",
-        ...extra,
-      ]);
+    const release = (verb: "install" | "upgrade", ...extra: string[]) => h.helmRelease(verb, NS, ...extra);
     const template = async (...extra: string[]) => {
       const r = await run(helm, [
         "template",

@@ -10,7 +10,7 @@ import { renderDeploy } from "../tools/render_deploy.ts";
 import { freePort } from "../tools/testcluster/cluster.ts";
 import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
-import { CM, eventually, Harness, ROOT, SECRET, sleep, source } from "./harness.ts";
+import { CM, eventually, Harness, ROOT, run, SECRET, sleep, source } from "./harness.ts";
 
 const P = "kubemirror.raczylo.com/";
 const CHART = join(ROOT, "charts/kubemirror");
@@ -66,15 +66,6 @@ const SEED_SETS = [
   "priorityClassName=system-cluster-critical",
 ];
 
-async function run(
-  cmd: string,
-  args: string[],
-  cwd?: string,
-): Promise<{ code: number; out: string; err: string }> {
-  const o = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
-  return { code: o.code, out: new TextDecoder().decode(o.stdout), err: new TextDecoder().decode(o.stderr) };
-}
-
 Deno.test({
   name: "ship it: chart, deploy/, image, monitoring",
   ignore: Deno.env.get("KUBEMIRROR_TEST_KUBECONFIG") !== undefined,
@@ -85,19 +76,7 @@ Deno.test({
     const helm = h.cluster.binaries!.helm;
     const kubeconfig = h.cluster.kubeconfigPath("admin");
     const helmRelease = (verb: "install" | "upgrade", ...extra: string[]) =>
-      run(helm, [
-        verb,
-        "kubemirror",
-        CHART,
-        "-n",
-        NS,
-        "--kubeconfig",
-        kubeconfig,
-        "--no-hooks",
-        "--set",
-        "replicaCount=1",
-        ...extra,
-      ]);
+      h.helmRelease(verb, NS, ...extra);
     try {
       await h.createNamespace(NS, { [`${P}allow-mirrors`]: "false" });
       await h.applyFile(join(ROOT, "testdata/crds/servicemonitor.yaml"));
@@ -246,22 +225,77 @@ Deno.test({
       );
 
       await t.step(
-        "the Dockerfile compiles with the controller's permissions, into a distroless non-root image",
+        "the Dockerfile's build script bundles and compiles with the controller's permissions; the bundle runs",
         async () => {
           const docker = await Deno.readTextFile(join(ROOT, "Dockerfile"));
-          const compile = /deno compile([^\n]*\\\n)*[^\n]*/.exec(docker)![0];
-          assert.match(compile, /--allow-net/);
-          assert.match(compile, /--allow-env/);
-          assert.match(compile, /--allow-read=\/var\/run\/secrets\/kubernetes.io\/serviceaccount/);
-          assert.doesNotMatch(compile, /--allow-(write|run|ffi|all|sys)|-A\b/);
+          assert.match(
+            docker,
+            /^RUN sh tools\/build_binary\.sh \/out\/kubemirror$/m,
+            "the Dockerfile runs the script",
+          );
           assert.match(docker, /^FROM gcr\.io\/distroless\/[^\n]*nonroot/m);
           assert.match(docker, /^USER 65532/m);
+          const script = await Deno.readTextFile(join(ROOT, "tools/build_binary.sh"));
+          const compile = /^deno compile([^\n]*\\\n)*[^\n]*/m.exec(script)![0];
+          assert.match(compile, /--allow-net --allow-env/);
+          assert.match(
+            compile,
+            /--allow-read=\/var\/run\/secrets\/kubernetes.io\/serviceaccount,\/etc\/ssl\/certs\/ca-certificates.crt/,
+          );
+          assert.doesNotMatch(compile, /--allow-(write|run|ffi|all|sys)|-A\b/);
           const run = await Deno.readTextFile(join(ROOT, "tools/run.sh"));
           assert.match(
             run,
             /--allow-net --allow-env --allow-read=/,
             "deno task start runs with the same permissions",
           );
+          // The same script, with the local deno standing in for the runtime download (out of reach here).
+          const dir = await Deno.makeTempDir();
+          try {
+            const built = await new Deno.Command("sh", {
+              args: [join(ROOT, "tools/build_binary.sh"), join(dir, "kubemirror")],
+              env: { DENORT_BIN: Deno.execPath(), NO_COLOR: "1" },
+              stdout: "piped",
+              stderr: "piped",
+            }).output();
+            assert.equal(built.code, 0, new TextDecoder().decode(built.stderr));
+            assert.ok((await Deno.stat(join(dir, "kubemirror"))).size > 10 * 2 ** 20, "a binary is written");
+            // The bundle it compiles runs, under the same permissions.
+            const bundle = join(dir, "kubemirror.js");
+            const b = await new Deno.Command(Deno.execPath(), {
+              args: ["bundle", "--frozen", "--minify", "--platform=deno", "-o", bundle, join(ROOT, "mod.ts")],
+              stdout: "null",
+              stderr: "piped",
+            }).output();
+            assert.equal(b.code, 0, new TextDecoder().decode(b.stderr));
+            const planned = await new Deno.Command(Deno.execPath(), {
+              args: [
+                "run",
+                "--no-prompt",
+                "--allow-net",
+                "--allow-env",
+                `--allow-read=${join(ROOT, "examples")}`,
+                bundle,
+                "plan",
+                "-f",
+                join(ROOT, "examples/namespaces.yaml"),
+                "-f",
+                join(ROOT, "examples/secret-specific-namespaces.yaml"),
+                "-o",
+                "table",
+              ],
+              env: { NO_COLOR: "1" },
+              stdout: "piped",
+              stderr: "piped",
+            }).output();
+            assert.equal(planned.code, 0, new TextDecoder().decode(planned.stderr));
+            assert.match(
+              new TextDecoder().decode(planned.stdout),
+              /create\s+Secret\s+default\/database-credentials/,
+            );
+          } finally {
+            await Deno.remove(dir, { recursive: true });
+          }
         },
       );
 

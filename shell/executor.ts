@@ -154,6 +154,7 @@ export async function recordEvent(
   api: KubeClient,
   source: KubeObject,
   event: { type: "Warning" | "Normal"; reason: string; message: string; reportingInstance: string },
+  signal?: AbortSignal,
 ): Promise<void> {
   const ns = source.metadata?.namespace ?? "default";
   const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
@@ -180,5 +181,6 @@ export async function recordEvent(
       lastTimestamp: now,
       count: 1,
     },
+    signal,
   });
 }

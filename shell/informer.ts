@@ -97,6 +97,9 @@ function newer(a: KubeObject, b: KubeObject): boolean {
 export function lastingFailure(e: unknown): boolean {
   if (e instanceof ApiError) return e.status === 401 || e.status === 403;
   if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) return true;
+  const code = String((e as { code?: unknown })?.code ?? "");
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/.test(code)) return true;
+  // The fetch library wraps the TLS error; its text is all that is left of the cause.
   const message = e instanceof Error ? e.message : String(e);
   return /certificate|unable to verify|CERT_|Requires .* access/i.test(message);
 }

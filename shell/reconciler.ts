@@ -167,12 +167,18 @@ export class Reconciler {
       // Nothing can be written for this kind; tell the source's author what the controller lacks.
       if (source) {
         metrics.syncErrors.inc({ controller: label, error_type: "forbidden" });
-        await this.status.report(key, source, [{
-          reason: "Forbidden",
-          message: `kubemirror may not ${k.missingVerbs.join(", ")} ${
-            resourceName(r)
-          }, so nothing is mirrored: ${RBAC_HINT}`,
-        }], log);
+        await this.status.report(
+          key,
+          source,
+          [{
+            reason: "Forbidden",
+            message: `kubemirror may not ${k.missingVerbs.join(", ")} ${
+              resourceName(r)
+            }, so nothing is mirrored: ${RBAC_HINT}`,
+          }],
+          log,
+          signal,
+        );
       }
       return { requeue: "no" };
     }

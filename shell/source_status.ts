@@ -81,12 +81,18 @@ export class SourceStatusWriter {
         else if (!isStatus(e, 404)) log.warn("could not update the source", { error: errorMessage(e) });
       }
     }
-    await this.report(key, source, status.events, log);
+    await this.report(key, source, status.events, log, signal);
     return result;
   }
 
   /** Records each Event whose message was not recorded within the repeat period; forgets the rest. */
-  async report(key: string, source: KubeObject, events: readonly SourceEvent[], log: Logger): Promise<void> {
+  async report(
+    key: string,
+    source: KubeObject,
+    events: readonly SourceEvent[],
+    log: Logger,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const now = this.#now();
     const seen = this.#reported.get(key) ?? new Map<string, number>();
     const fresh = new Map<string, number>();
@@ -103,7 +109,7 @@ export class SourceStatusWriter {
           type: "Warning",
           ...e,
           reportingInstance: this.options.identity,
-        });
+        }, signal);
       } catch (err) {
         log.warn("could not record an Event", { error: errorMessage(err) });
       }

@@ -21,16 +21,7 @@ import { andOr, GO_BUILTINS } from "./go_builtins.ts";
 import type { GoArg, GoCommand, GoControl, GoNode, GoPipe } from "./go_template_parse.ts";
 import { formatValue, GoStruct, goTypeName, type GoValue, isMap, isTrue, sortedKeys } from "./go_value.ts";
 import { STRING_HELPERS } from "./string_helpers.ts";
-
-/** The data a template sees (the same six variables in both spellings). */
-export interface GoTemplateData {
-  TargetNamespace: string;
-  SourceNamespace: string;
-  SourceName: string;
-  TargetName: string;
-  Labels: Record<string, string>;
-  Annotations: Record<string, string>;
-}
+import type { TemplateVars } from "./template_vars.ts";
 
 /** Every function name a Go-spelled template may call. */
 export const GO_FUNCTIONS: ReadonlySet<string> = new Set([
@@ -290,7 +281,7 @@ class State {
 }
 
 /** Renders a parsed template; throws {@link GoExecError} on a failure and {@link BudgetExceeded} past a limit. */
-export function executeGoTemplate(nodes: readonly GoNode[], data: GoTemplateData, budget: Budget): string {
+export function executeGoTemplate(nodes: readonly GoNode[], data: TemplateVars, budget: Budget): string {
   const root = new GoStruct("TransformContext", {
     TargetNamespace: data.TargetNamespace,
     SourceNamespace: data.SourceNamespace,

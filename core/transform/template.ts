@@ -25,26 +25,9 @@ import { executeGoTemplate, GO_FUNCTIONS } from "./go_template_exec.ts";
 import { type GoNode, type GoPipe, parseGoTemplate } from "./go_template_parse.ts";
 import type { GoValue } from "./go_value.ts";
 import { STRING_HELPERS } from "./string_helpers.ts";
+import { TEMPLATE_VARIABLES, type TemplateVars } from "./template_vars.ts";
 
-/** The variables a template may use. */
-export interface TemplateVars {
-  TargetNamespace: string;
-  SourceNamespace: string;
-  SourceName: string;
-  TargetName: string;
-  Labels: Record<string, string>;
-  Annotations: Record<string, string>;
-}
-
-/** The variable names, in the order docs/CONTRACT.md §5 lists them. */
-export const TEMPLATE_VARIABLES: readonly string[] = [
-  "TargetNamespace",
-  "SourceNamespace",
-  "SourceName",
-  "TargetName",
-  "Labels",
-  "Annotations",
-];
+export { TEMPLATE_VARIABLES, type TemplateVars } from "./template_vars.ts";
 
 /** Which engine runs a template. */
 export type TemplateSpelling = "go" | "handlebars";
