@@ -207,10 +207,18 @@ export class Harness {
       return await this.api.request("POST", path, { body: obj });
     } catch (e) {
       if (!isStatus(e, 409)) throw e;
+    }
+    // It exists: replace it, reading it again when the controller wrote it meanwhile (finalizer,
+    // status), as kubectl retries on a conflict.
+    for (let attempt = 1;; attempt++) {
       const current = await this.api.get(`${path}/${obj.metadata!.name}`);
-      return await this.api.request("PUT", `${path}/${obj.metadata!.name}`, {
-        body: { ...obj, metadata: { ...obj.metadata, resourceVersion: current.metadata.resourceVersion } },
-      });
+      try {
+        return await this.api.request("PUT", `${path}/${obj.metadata!.name}`, {
+          body: { ...obj, metadata: { ...obj.metadata, resourceVersion: current.metadata.resourceVersion } },
+        });
+      } catch (e) {
+        if (!isStatus(e, 409) || attempt >= 5) throw e;
+      }
     }
   }
 
