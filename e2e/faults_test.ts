@@ -173,23 +173,27 @@ Deno.test({
         "a hostile author cannot push memory past the chart's limit, and others are still served",
         async () => {
           await ctl.stop();
-          const f = await hostileWorkload(h, 30, { DENO_V8_FLAGS: CHART_V8_FLAGS }, async () => {
-            // While the hostile sources churn, an ordinary source is still mirrored.
-            await h.apply(
-              CM("default"),
-              source("ConfigMap", "default", "ordinary", { [`${P}target-namespaces`]: "app1" }, {
-                data: { v: "1" },
-              }),
+          try {
+            const f = await hostileWorkload(h, 30, { DENO_V8_FLAGS: CHART_V8_FLAGS }, async () => {
+              // While the hostile sources churn, an ordinary source is still mirrored.
+              await h.apply(
+                CM("default"),
+                source("ConfigMap", "default", "ordinary", { [`${P}target-namespaces`]: "app1" }, {
+                  data: { v: "1" },
+                }),
+              );
+              await eventually(async () => assert.ok(await h.find(CM("app1", "ordinary"))), 30_000);
+            });
+            console.log(
+              `  figures: hostile author for 30 s with the chart's heap flags: RSS max ${f.rss.max} MiB (mean ${f.rss.mean}), ` +
+                `heap max ${f.heap.max} MiB; idle ${f.idle.rss} MiB`,
             );
-            await eventually(async () => assert.ok(await h.find(CM("app1", "ordinary"))), 30_000);
-          });
-          console.log(
-            `  figures: hostile author for 30 s with the chart's heap flags: RSS max ${f.rss.max} MiB (mean ${f.rss.mean}), ` +
-              `heap max ${f.heap.max} MiB; idle ${f.idle.rss} MiB`,
-          );
-          // Past the chart's 512Mi limit the kubelet would OOM-kill the controller and stop mirroring for everyone.
-          assert.ok(f.rss.max < 512, `RSS ${f.rss.max} MiB`);
-          ctl = await h.startController(["--leader-elect=false", "--max-targets=200"]);
+            // Past the chart's 512Mi limit the kubelet would OOM-kill the controller and stop mirroring for everyone.
+            assert.ok(f.rss.max < 512, `RSS ${f.rss.max} MiB`);
+          } finally {
+            // The steps after this one need a controller, whatever happened here.
+            ctl = await h.startController(["--leader-elect=false", "--max-targets=200"]);
+          }
         },
       );
 
