@@ -362,6 +362,32 @@ Deno.test({
         },
       );
 
+      await t.step("helm install with every key of the earlier chart set on the command line", async () => {
+        await h.createNamespace("seed-system");
+        const base = ["-n", "seed-system", "--kubeconfig", kubeconfig, "--no-hooks"];
+        const r = await run(helm, [
+          "install",
+          "seed",
+          CHART,
+          ...base,
+          ...SEED_SETS.flatMap((kv) => ["--set", kv]),
+        ]);
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.out, /lazyWatcherInit and controller.watcherScanInterval are accepted .* do nothing/s);
+        const deploy = await h.get("/apis/apps/v1/namespaces/seed-system/deployments/seed-full");
+        const args: string[] = deploy.spec.template.spec.containers[0].args;
+        assert.ok(args.includes("--leader-election-id=seed-leader"));
+        assert.ok(args.includes("--max-targets=42"));
+        assert.equal(deploy.spec.template.spec.serviceAccountName, "seed-sa");
+        const svc = await h.get("/api/v1/namespaces/seed-system/services/seed-full");
+        assert.equal(svc.spec.type, "NodePort");
+        const u = await run(helm, ["uninstall", "seed", ...base]);
+        assert.equal(u.code, 0, u.err);
+        await eventually(async () =>
+          assert.equal(await h.find("/apis/apps/v1/namespaces/seed-system/deployments/seed-full"), undefined)
+        );
+      });
+
       await t.step("a real Prometheus scrapes the controller and loads the rules", async () => {
         const dir = await Deno.makeTempDir();
         const port = freePort();

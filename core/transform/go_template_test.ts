@@ -38,7 +38,7 @@ Deno.test("go templates: the earlier implementation's environment example render
   assert.equal(render(LOG_LEVEL, { TargetNamespace: "dev-2" }), "debug\n");
 });
 
-Deno.test("go templates: every template of the earlier implementation's README renders as Go renders it", () => {
+Deno.test("go templates: every template of the earlier implementation's README and docs renders as Go renders it", () => {
   const readme: [string, string][] = [
     ["https://{{.TargetNamespace}}.api.example.com", "https://prod-eu.api.example.com"],
     ["{{.TargetNamespace}}-app", "prod-eu-app"],
@@ -48,6 +48,24 @@ Deno.test("go templates: every template of the earlier implementation's README r
     ["postgres://{{.TargetNamespace}}-db.svc:5432", "postgres://prod-eu-db.svc:5432"],
     ["{{.TargetNamespace}}-config", "prod-eu-config"],
     ["{{.TargetNamespace}}.postgres.svc.cluster.local", "prod-eu.postgres.svc.cluster.local"],
+    // Its docs (docs/README of the transformer and examples).
+    ["postgres.{{.TargetNamespace}}.svc.cluster.local", "postgres.prod-eu.svc.cluster.local"],
+    ["redis.{{.TargetNamespace}}.svc.cluster.local", "redis.prod-eu.svc.cluster.local"],
+    ['{{trimPrefix .TargetNamespace "namespace-"}}', "prod-eu"],
+    ['{{trimPrefix .TargetNamespace "prod-"}}', "eu"],
+    [
+      "postgres://{{.TargetNamespace}}-db.svc.cluster.local:5432",
+      "postgres://prod-eu-db.svc.cluster.local:5432",
+    ],
+    [
+      "postgres://{{.TargetNamespace}}.db.preprod.example.com:5432",
+      "postgres://prod-eu.db.preprod.example.com:5432",
+    ],
+    [
+      "postgres://{{.TargetNamespace}}.db.prod.example.com:5432",
+      "postgres://prod-eu.db.prod.example.com:5432",
+    ],
+    ["https://{{.TargetNamespace}}.api.preprod.com", "https://prod-eu.api.preprod.com"],
     ["{{ .TargetNamespace | upper }}", "PROD-EU"],
     // Go passes the piped value last: this is replace "-" "_" "prod-eu", which yields "-".
     ['{{ .TargetNamespace | replace "-" "_" }}', "-"],
