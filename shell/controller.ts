@@ -28,7 +28,8 @@ import { KindWatches } from "./kind_watches.ts";
 import type { KubeClient } from "./kube_client.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
-import { controllerLabel, parseKey, Reconciler } from "./reconciler.ts";
+import { controllerLabel, parseKey } from "./names.ts";
+import { Reconciler } from "./reconciler.ts";
 import { errorMessage } from "./source_status.ts";
 import { WorkQueue } from "./work_queue.ts";
 

@@ -19,7 +19,7 @@ import { parseSource } from "../core/source_spec.ts";
 import { mayTarget } from "../core/targets.ts";
 import type { KubeObject } from "../core/types.ts";
 import type { ObjectCache } from "./informer.ts";
-import { BY_NAMESPACE, BY_SOURCE, sourceKey } from "./reconciler.ts";
+import { BY_NAMESPACE, BY_SOURCE, sourceKey } from "./names.ts";
 
 /** The caches of one kind, as the handlers read them. */
 export interface WatchedKind {

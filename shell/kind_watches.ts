@@ -36,15 +36,8 @@ import { resourcePath } from "./kube_api.ts";
 import type { KubeClient } from "./kube_client.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
-import {
-  BY_NAME,
-  BY_NAMESPACE,
-  BY_SOURCE,
-  kindLabel,
-  type KindState,
-  RBAC_HINT,
-  resourceName,
-} from "./reconciler.ts";
+import { BY_NAME, BY_NAMESPACE, BY_SOURCE, kindLabel, RBAC_HINT, resourceName } from "./names.ts";
+import type { KindState } from "./reconciler.ts";
 import { errorMessage } from "./source_status.ts";
 
 /** The watches of one mirrorable kind. */

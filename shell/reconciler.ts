@@ -24,7 +24,6 @@
  * ```
  * @module
  */
-import { decideRevert, FIGHT_WINDOW_MS, isFight, type RevertHistory } from "../core/fight.ts";
 import { LABEL_MIRROR } from "../core/keys.ts";
 import type { MirrorableKind } from "../core/mirrorable.ts";
 import type { PlanAction } from "../core/plan.ts";
@@ -32,12 +31,14 @@ import { planKey } from "../core/plan_key.ts";
 import { decideSourceStatus, type SourceEvent } from "../core/status.ts";
 import { type KubeObject, namespaceInfo, type SourceRef } from "../core/types.ts";
 import { executeAction } from "./executor.ts";
+import { Fights } from "./fights.ts";
 import type { Flags } from "./flags.ts";
 import type { ObjectCache } from "./informer.ts";
 import { ApiError, isStatus, resourcePath } from "./kube_api.ts";
 import type { KubeClient } from "./kube_client.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
+import { BY_NAME, controllerLabel, parseKey, RBAC_HINT, resourceName } from "./names.ts";
 import { errorMessage, SourceStatusWriter } from "./source_status.ts";
 
 /** The caches and rights of one mirrorable kind. */
@@ -56,11 +57,6 @@ export type ReconcileResult =
   | { requeue: "backoff" }
   | { requeue: "after"; ms: number };
 
-/** Mirror cache indexes: by object name, by the source the markers name, by namespace. */
-export const BY_NAME = "name";
-export const BY_SOURCE = "source";
-export const BY_NAMESPACE = "namespace";
-
 /** What the reconciler needs. */
 export interface ReconcilerDeps {
   client: KubeClient;
@@ -74,40 +70,6 @@ export interface ReconcilerDeps {
   /** Wall-clock milliseconds (fights, stale snapshots); the default is Date.now. */
   now?: () => number;
 }
-
-/** A queue key: `group/Kind/namespace/name`. */
-export function sourceKey(gk: string, namespace: string, name: string): string {
-  return `${gk}/${namespace}/${name}`;
-}
-
-/** The parts of a queue key. */
-export function parseKey(key: string): { gk: string; namespace: string; name: string } {
-  const parts = key.split("/");
-  const name = parts.pop()!;
-  const namespace = parts.pop()!;
-  return { gk: parts.join("/"), namespace, name };
-}
-
-/** `Kind.version[.group]`, as `--resource-types` spells it. */
-export function kindLabel(k: MirrorableKind): string {
-  return `${k.kind}.${k.version}${k.group ? "." + k.group : ""}`;
-}
-
-/** `plural[.group]`, as RBAC names a resource. */
-export function resourceName(k: MirrorableKind): string {
-  return k.group ? `${k.plural}.${k.group}` : k.plural;
-}
-
-/** The `controller` label of metrics: the kind, lower case. */
-export function controllerLabel(k: MirrorableKind): string {
-  return (k.group ? `${k.kind}.${k.group}` : k.kind).toLowerCase();
-}
-
-/** What to do about a kind the controller may not serve. */
-export const RBAC_HINT =
-  "grant the verbs get, list, watch, create, update, patch and delete on it in a ClusterRole " +
-  'labelled kubemirror.raczylo.com/aggregate-to-controller: "true" (see examples/rbac-custom-kind.yaml); ' +
-  "it is picked up at the next discovery";
 
 /** RFC 3339 in UTC to the second, as the mirrors' `last-sync-time` is written. */
 function rfc3339(ms: number): string {
@@ -125,12 +87,13 @@ export class Reconciler {
   readonly #foreign = new Map<string, Map<string, { object: KubeObject; readAt: number }>>();
   /** When a change to a source was first seen, for the propagation lag. */
   readonly #seenAt = new Map<string, number>();
-  /** Reverts of other writers' edits per mirror (`group/Kind/namespace/name`), and who the writer was. */
-  readonly #reverts = new Map<string, RevertHistory & { writer?: string }>();
+  /** Mirrors another writer keeps editing. */
+  readonly #fights: Fights;
   readonly #now: () => number;
 
   constructor(readonly deps: ReconcilerDeps) {
     this.#now = deps.now ?? Date.now;
+    this.#fights = new Fights(deps.client, this.#now);
     this.status = new SourceStatusWriter(deps.client, {
       identity: deps.identity,
       repeatEventsAfterMs: deps.flags.resyncPeriodMs,
@@ -145,8 +108,7 @@ export class Reconciler {
 
   /** Drops fight histories of mirrors left alone for a while. */
   pruneFights(): void {
-    const quiet = this.#now() - FIGHT_WINDOW_MS;
-    for (const [mk, h] of this.#reverts) if (h.lastAt < quiet) this.#reverts.delete(mk);
+    this.#fights.prune();
   }
 
   /** Reconciles one key. Throws only for an API failure outside the writes (the work loop backs off). */
@@ -213,29 +175,15 @@ export class Reconciler {
       if (a.action !== "create" && a.action !== "update" && a.action !== "delete") continue;
       if (a.action === "update" && a.drift !== undefined) {
         // Another writer edited the mirror: revert it, but back off when it keeps coming back.
-        const mk = `${gk}/${a.target.namespace}/${a.target.name}`;
-        const previous = this.#reverts.get(mk);
-        const decision = decideRevert(previous, this.#now());
-        if (!decision.revertNow) {
+        const verdict = await this.#fights.revert(r, a.target.namespace, a.target.name, a.drift, signal);
+        if (!verdict.revertNow) {
           metrics.driftBackoffs.inc({ controller: label });
-          waitMs = Math.min(waitMs ?? Infinity, decision.waitMs);
+          waitMs = Math.min(waitMs ?? Infinity, verdict.waitMs);
           deferred++;
           continue;
         }
-        const entry: RevertHistory & { writer?: string } = { ...decision.history, writer: previous?.writer };
-        this.#reverts.set(mk, entry);
         metrics.driftReverts.inc({ controller: label });
-        if (isFight(entry)) {
-          entry.writer ??= await this.#lastWriter(r, a.target.namespace, a.target.name, signal);
-          notes.push({
-            reason: "MirrorFight",
-            message:
-              `mirror ${a.target.namespace}/${a.target.name} keeps being changed (${a.drift}) by ${
-                entry.writer ?? "another writer"
-              }: kubemirror reverts it each time, waiting longer between reverts (up to 5m); stop the other ` +
-              `writer, or take the namespace out of the source's targets`,
-          });
-        }
+        if (verdict.note) notes.push(verdict.note);
       }
       writes.push(a);
     }
@@ -376,24 +324,6 @@ export class Reconciler {
       if (!isStatus(e, 404)) throw e;
     }
     return cached;
-  }
-
-  /** Who last changed a mirror, from its managedFields (the cache drops them): one read per fight. */
-  async #lastWriter(
-    r: MirrorableKind,
-    namespace: string,
-    name: string,
-    signal?: AbortSignal,
-  ): Promise<string | undefined> {
-    try {
-      const live = await this.deps.client.get(resourcePath(r, namespace, name), {}, signal);
-      const entries = ((live.metadata?.managedFields ?? []) as { manager?: string; time?: string }[])
-        .filter((m) => m.manager && !m.manager.startsWith("kubemirror"))
-        .sort((a, b) => (a.time ?? "") < (b.time ?? "") ? 1 : -1);
-      return entries[0] ? `"${entries[0].manager}" (managedFields, at ${entries[0].time})` : undefined;
-    } catch {
-      return undefined;
-    }
   }
 }
 
