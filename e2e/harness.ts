@@ -96,6 +96,22 @@ export class Harness {
     ]);
   }
 
+  /** A kubeconfig that authenticates as a ServiceAccount, with a token the API server issues for it. */
+  async serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
+    const token = await this.api.request(
+      "POST",
+      `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+      {
+        body: {
+          apiVersion: "authentication.k8s.io/v1",
+          kind: "TokenRequest",
+          spec: { expirationSeconds: 3600 },
+        },
+      },
+    );
+    return await this.cluster.kubeconfigForToken(`${name}-sa`, token.status.token);
+  }
+
   /** Starts a controller process with these extra flags, and waits until it is ready (unless told not to). */
   async startController(
     args: string[] = [],

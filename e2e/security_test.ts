@@ -190,18 +190,7 @@ Deno.test({
       await t.step(
         "the controller with the chart's token mirrors Secrets and ConfigMaps, and skips Middlewares without a Forbidden loop",
         async () => {
-          const token = await h.api.request(
-            "POST",
-            `/api/v1/namespaces/${NS}/serviceaccounts/kubemirror/token`,
-            {
-              body: {
-                apiVersion: "authentication.k8s.io/v1",
-                kind: "TokenRequest",
-                spec: { expirationSeconds: 3600 },
-              },
-            },
-          );
-          saKubeconfig = await h.cluster.kubeconfigForToken("kubemirror-sa", token.status.token);
+          saKubeconfig = await h.serviceAccountKubeconfig(NS, "kubemirror");
           ctl = await h.startController([
             `--kubeconfig=${saKubeconfig}`,
             `--leader-election-namespace=${NS}`,

@@ -308,18 +308,7 @@ Deno.test({
           assert.equal(r.code, 0, r.err);
           assert.match(r.out, /STATUS: deployed/);
           assert.match(r.out, /sync-status/, "NOTES.txt tells how to check a source");
-          const token = await h.api.request(
-            "POST",
-            `/api/v1/namespaces/${NS}/serviceaccounts/kubemirror/token`,
-            {
-              body: {
-                apiVersion: "authentication.k8s.io/v1",
-                kind: "TokenRequest",
-                spec: { expirationSeconds: 3600 },
-              },
-            },
-          );
-          saKubeconfig = await h.cluster.kubeconfigForToken("kubemirror-sa", token.status.token);
+          saKubeconfig = await h.serviceAccountKubeconfig(NS, "kubemirror");
           for (const ns of ["team-1", "team-2"]) await h.createNamespace(ns);
           const ctl = await h.startController([
             `--kubeconfig=${saKubeconfig}`,
