@@ -16,6 +16,7 @@ export * from "./drift.ts";
 export * from "./fight.ts";
 export * from "./glob.ts";
 export * from "./hash.ts";
+export * from "./heap_release.ts";
 export * from "./keys.ts";
 export * from "./label_selector.ts";
 export * from "./leader.ts";

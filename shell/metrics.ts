@@ -36,6 +36,8 @@ export interface Metrics {
   driftBackoffs: Counter<"controller">;
   watchedKinds: Gauge;
   discoveryErrors: Counter;
+  /** Full collections run once idle after a burst (see heap_release.ts). */
+  heapReleases: Counter;
   /** 1 for each kind discovery found but the controller's identity may not serve fully. */
   forbiddenKinds: Gauge;
 }
@@ -150,6 +152,11 @@ export function createMetrics(): Metrics {
       labelNames: ["controller"] as const,
       registers: r,
     }),
+    heapReleases: new Counter({
+      name: "kubemirror_heap_releases_total",
+      help: "Full garbage collections run once idle after a burst, handing dead objects' memory back.",
+      registers: r,
+    }),
     discoveryErrors: new Counter({
       name: "kubemirror_discovery_errors_total",
       help: "Resource discovery runs that failed.",
@@ -182,6 +189,22 @@ export function createMetrics(): Metrics {
     registers: r,
     collect() {
       this.set(Deno.memoryUsage().heapUsed);
+    },
+  });
+  new Gauge({
+    name: "kubemirror_process_heap_total_bytes",
+    help: "JavaScript heap reserved by V8 (in use, garbage not yet collected, and room to grow).",
+    registers: r,
+    collect() {
+      this.set(Deno.memoryUsage().heapTotal);
+    },
+  });
+  new Gauge({
+    name: "kubemirror_process_external_memory_bytes",
+    help: "Memory held by JavaScript objects outside the heap (buffers of requests and responses).",
+    registers: r,
+    collect() {
+      this.set(Deno.memoryUsage().external);
     },
   });
   return metrics;

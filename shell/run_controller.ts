@@ -11,6 +11,7 @@
  */
 import { Controller } from "./controller.ts";
 import { FLAG_NAMES, parseFlags } from "./flags.ts";
+import { startHeapRelease } from "./heap_release.ts";
 import { serveEndpoints } from "./http_server.ts";
 import { KubeApi, loadKubeConfig, VERSION } from "./kube_api.ts";
 import { LeaderElector } from "./leader_election.ts";
@@ -79,6 +80,7 @@ export async function runController(argv: readonly string[]): Promise<number> {
     registry: metrics.registry,
   });
 
+  const stopHeapRelease = startHeapRelease({ queueDepth: () => controller.queue.depth, log, metrics });
   const exit = Promise.withResolvers<number>();
   let elector: LeaderElector | undefined;
   const started = controller.start();
@@ -121,6 +123,7 @@ export async function runController(argv: readonly string[]): Promise<number> {
   Deno.removeSignalListener("SIGTERM", term);
   Deno.removeSignalListener("SIGINT", int);
   // SIGTERM: let in-flight writes finish (10 s at most). A lost Lease: they were aborted already.
+  stopHeapRelease();
   await controller.stop(code === 0 ? 10_000 : 0);
   if (code === 0) await elector?.stop();
   await endpoints.shutdown();

@@ -37,6 +37,11 @@ export class WorkQueue {
     return this.#queue.length;
   }
 
+  /** Keys waiting or being worked on. */
+  get depth(): number {
+    return this.#queue.length + this.#processing.size;
+  }
+
   #depth(): void {
     this.metrics?.workqueueDepth.set({ name: this.name }, this.#queue.length);
   }

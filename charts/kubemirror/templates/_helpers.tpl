@@ -90,9 +90,10 @@ true
 {{- end -}}
 
 {{/*
-V8 flags from the container's memory limit: the JavaScript heap may use 40% of it (young generation kept
-small), so garbage from large objects is collected before the process nears the limit. Measured with
-`deno task bench:memory` (README, "Memory"). Empty when no limit is set in Mi, Gi, M or G.
+V8 flags from the container's memory limit: the JavaScript heap may use 40% of it, so garbage from large
+objects is collected before the process nears the limit; a 1 MB young generation and no GC or compiler
+threads keep an idle controller small. Measured with `deno task bench:memory` and `deno task bench:scale`
+(README, "Memory"). Empty when no limit is set in Mi, Gi, M or G.
 */}}
 {{- define "kubemirror.v8Flags" -}}
 {{- $limit := toString (dig "limits" "memory" "" .Values.resources) -}}
@@ -103,6 +104,6 @@ small), so garbage from large objects is collected before the process nears the 
 {{- else if hasSuffix "G" $limit -}}{{- $mi = div (mul (int (trimSuffix "G" $limit)) 1000000000) 1048576 -}}
 {{- end -}}
 {{- if gt $mi 0 -}}
---max-old-space-size={{ div (mul $mi 2) 5 }},--max-semi-space-size=4
+--max-old-space-size={{ div (mul $mi 2) 5 }},--max-semi-space-size=1,--single-threaded
 {{- end -}}
 {{- end -}}
