@@ -5,11 +5,24 @@
  * @module
  */
 import { dirname, fromFileUrl } from "../tools/testcluster/paths.ts";
-import { type Cluster, freePort, startCluster } from "../tools/testcluster/cluster.ts";
+import { type Cluster, type ClusterOptions, freePort, startCluster } from "../tools/testcluster/cluster.ts";
 import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
+import { buildImage, IMAGE_REFERENCE } from "../tools/image.ts";
 
 export const ROOT = dirname(dirname(fromFileUrl(import.meta.url)));
+
+/** What podman needs on these machines to run a container. */
+export const PODMAN_RUN_FLAGS = ["--runtime=runc", "--ulimit=nofile=1024:1024", "--ulimit=nproc=1024:1024"];
+
+/** Builds the image (`deno task image`) and loads it into podman; returns its reference. */
+export async function loadImageIntoPodman(): Promise<string> {
+  const { archive, reference } = await buildImage();
+  const out = await new Deno.Command("podman", { args: ["load", "-q", "-i", archive], stderr: "piped" })
+    .output();
+  if (!out.success) throw new Error(`podman load failed: ${new TextDecoder().decode(out.stderr)}`);
+  return reference;
+}
 
 /** A controller process. */
 export interface ControllerProcess {
@@ -66,8 +79,8 @@ export class Harness {
   readonly controllers: ControllerProcess[] = [];
   private constructor(readonly cluster: Cluster, readonly api: KubeApi) {}
 
-  static async start(): Promise<Harness> {
-    const cluster = await startCluster();
+  static async start(options: ClusterOptions = {}): Promise<Harness> {
+    const cluster = await startCluster(options);
     const api = new KubeApi(loadKubeConfig(cluster.kubeconfigPath("admin")), {
       qps: 500,
       burst: 1000,
@@ -116,39 +129,87 @@ export class Harness {
   async startController(
     args: string[] = [],
     env: Record<string, string> = {},
-    { waitReady = true } = {},
+    { waitReady = true, entry = "source" }: { waitReady?: boolean; entry?: "source" | "image" } = {},
   ): Promise<ControllerProcess> {
     const metricsPort = freePort();
     const healthPort = freePort();
     const logFile = await Deno.makeTempFile({ prefix: "kubemirror-controller-", suffix: ".log" });
-    const cmd = `exec sh "$0" "$@" >>'${logFile}' 2>&1`;
-    const child = new Deno.Command("sh", {
-      args: [
-        "-c",
-        cmd,
-        `${ROOT}/tools/run.sh`,
-        `--kubeconfig=${this.cluster.kubeconfigPath("admin")}`,
-        `--metrics-bind-address=127.0.0.1:${metricsPort}`,
-        `--health-probe-bind-address=127.0.0.1:${healthPort}`,
-        "--leader-election-namespace=default",
-        ...args,
-      ],
-      env: { DENO: Deno.execPath(), LOG_LEVEL: "debug", NO_COLOR: "1", ...env },
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const common = [
+      `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+      `--health-probe-bind-address=127.0.0.1:${healthPort}`,
+      "--leader-election-namespace=default",
+      ...args,
+    ];
+    let child: Deno.ChildProcess;
+    let signal: (s: Deno.Signal) => Promise<void>;
+    if (entry === "image") {
+      // The image as a Pod runs it: read-only root, user 65532, in-cluster configuration from a mounted
+      // service-account directory (the admin's token here), nothing else from the host.
+      const name = `kubemirror-test-${metricsPort}`;
+      const sa = await this.#serviceAccountDir();
+      const port = new URL(this.cluster.server).port;
+      child = new Deno.Command("sh", {
+        args: [
+          "-c",
+          `exec "$0" "$@" >>'${logFile}' 2>&1`,
+          "podman",
+          "run",
+          "--rm",
+          "--name",
+          name,
+          ...PODMAN_RUN_FLAGS,
+          "--network=host",
+          "--read-only",
+          `-v=${sa}:/var/run/secrets/kubernetes.io/serviceaccount:ro`,
+          "-e=KUBERNETES_SERVICE_HOST=127.0.0.1",
+          `-e=KUBERNETES_SERVICE_PORT=${port}`,
+          ...Object.entries({ LOG_LEVEL: "debug", ...env }).map(([k, v]) => `-e=${k}=${v}`),
+          IMAGE_REFERENCE,
+          ...common,
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      signal = async (s) => {
+        await new Deno.Command("podman", {
+          args: ["kill", `--signal=${s}`, name],
+          stdout: "null",
+          stderr: "null",
+        })
+          .output();
+      };
+    } else {
+      const cmd = `exec sh "$0" "$@" >>'${logFile}' 2>&1`;
+      child = new Deno.Command("sh", {
+        args: [
+          "-c",
+          cmd,
+          `${ROOT}/tools/run.sh`,
+          `--kubeconfig=${this.cluster.kubeconfigPath("admin")}`,
+          ...common,
+        ],
+        env: { DENO: Deno.execPath(), LOG_LEVEL: "debug", NO_COLOR: "1", ...env },
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      signal = (s) => {
+        try {
+          child.kill(s);
+        } catch {
+          // already exited
+        }
+        return Promise.resolve();
+      };
+    }
     const proc: ControllerProcess = {
       child,
       metricsPort,
       healthPort,
       logFile,
-      async stop(signal: Deno.Signal = "SIGTERM") {
-        try {
-          child.kill(signal);
-        } catch {
-          // already exited
-        }
+      async stop(sig: Deno.Signal = "SIGTERM") {
+        await signal(sig);
         return (await child.status).code;
       },
       async metrics() {
@@ -180,6 +241,20 @@ export class Harness {
       200,
     );
     return proc;
+  }
+
+  /** A service-account directory (token, ca.crt, namespace) holding the admin's credentials. */
+  async #serviceAccountDir(): Promise<string> {
+    const kubeconfig = await Deno.readTextFile(this.cluster.kubeconfigPath("admin"));
+    const token = /token: (\S+)/.exec(kubeconfig)![1];
+    const ca = atob(/certificate-authority-data: (\S+)/.exec(kubeconfig)![1]);
+    const dir = await Deno.makeTempDir({ prefix: "kubemirror-sa-" });
+    await Deno.writeTextFile(`${dir}/token`, token);
+    await Deno.writeTextFile(`${dir}/ca.crt`, ca);
+    await Deno.writeTextFile(`${dir}/namespace`, "default");
+    await Deno.chmod(dir, 0o755);
+    for (const f of ["token", "ca.crt", "namespace"]) await Deno.chmod(`${dir}/${f}`, 0o644);
+    return dir;
   }
 
   /** Discovers where a kind lives (cached), for applying manifests of any kind. */

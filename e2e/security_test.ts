@@ -156,7 +156,6 @@ Deno.test({
         const r = await release("install");
         assert.equal(r.code, 0, r.err);
         assert.match(r.out, /checked at admission/, "NOTES say sources are checked at admission");
-        // The aggregated ClusterRole is filled by kube-controller-manager.
         await eventually(async () => {
           assert.ok(await may({ verb: "create", resource: "secrets", namespace: "team-b" }));
           assert.ok(await may({ verb: "watch", resource: "configmaps" }));

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { renderDeploy } from "../tools/render_deploy.ts";
+import { entrypoint, runtimeFlags } from "../tools/image.ts";
 import { freePort } from "../tools/testcluster/cluster.ts";
 import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
@@ -175,10 +176,16 @@ Deno.test({
             }
           }
           if (name === "narrowed resource types") {
-            // The controller's ClusterRole aggregates the labelled pieces the chart renders.
-            const pieces = objects.filter((o) =>
-              o.kind === "ClusterRole" && o.metadata?.labels?.[`${P}aggregate-to-controller`] === "true"
-            ) as any[];
+            // The controller's ClusterRole holds the chart's rules; the aggregated one only kinds added later.
+            const pieces = objects.filter((o) => o.kind === "ClusterRole") as any[];
+            assert.deepEqual(
+              pieces.filter((o) => o.aggregationRule).map((o) => [o.metadata.name, o.rules]),
+              [["kubemirror-added-kinds", []]],
+            );
+            assert.ok(
+              !pieces.some((o) => o.metadata?.labels?.[`${P}aggregate-to-controller`]),
+              "no piece in the release",
+            );
             const resources = pieces.flatMap((p) => p.rules.flatMap((r: any) => r.resources));
             assert.ok(!resources.includes("*"), "no wildcard when resource types are named");
             assert.deepEqual(
@@ -235,14 +242,24 @@ Deno.test({
           );
           assert.match(docker, /^FROM gcr\.io\/distroless\/[^\n]*nonroot/m);
           assert.match(docker, /^USER 65532/m);
-          const script = await Deno.readTextFile(join(ROOT, "tools/build_binary.sh"));
-          const compile = /^deno compile([^\n]*\\\n)*[^\n]*/m.exec(script)![0];
-          assert.match(compile, /--allow-net --allow-env/);
+          // The flags compiled in come from the script itself; the image (tools/image.ts) starts with them too.
+          const flags = await runtimeFlags();
+          assert.deepEqual(flags.slice(0, 4), [
+            "--no-prompt",
+            "--no-code-cache",
+            "--allow-net",
+            "--allow-env",
+          ]);
           assert.match(
-            compile,
+            flags.join(" "),
             /--allow-read=\/var\/run\/secrets\/kubernetes.io\/serviceaccount,\/etc\/ssl\/certs\/ca-certificates.crt/,
           );
-          assert.doesNotMatch(compile, /--allow-(write|run|ffi|all|sys)|-A\b/);
+          assert.doesNotMatch(flags.join(" "), /--allow-(write|run|ffi|all|sys)|-A\b/);
+          assert.deepEqual(
+            (await entrypoint()).slice(2, -1),
+            flags,
+            "the image starts with the binary's flags",
+          );
           const run = await Deno.readTextFile(join(ROOT, "tools/run.sh"));
           assert.match(
             run,

@@ -1,16 +1,35 @@
 #!/bin/sh
 # Builds the controller's single binary, as the Dockerfile's build stage does (it runs this script):
 # bundle first (one minified JS file: `deno compile` of mod.ts itself overflows its stack packing the npm
-# packages' files), then compile the bundle with the controller's permissions: network, environment, and
-# read access to the service-account files and the system CA bundles only. No write, run, sys or FFI.
-# Usage: sh tools/build_binary.sh OUTPUT
+# packages' files), then compile the bundle with the controller's runtime flags: network, environment, and
+# read access to the service-account files and the system CA bundles only (no write, run, sys or FFI), and
+# no V8 code cache (producing one at the first start costs ~45 MiB and a read-only root cannot keep it).
+# Usage: sh tools/build_binary.sh OUTPUT           bundle and compile (the Dockerfile)
+#        sh tools/build_binary.sh --bundle OUT.js  bundle only (the stand-in image, tools/image.ts)
+#        sh tools/build_binary.sh --flags          the runtime flags compiled in, one per line
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-out=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-deno bundle --frozen --minify --platform=deno -o "$work/kubemirror.js" "$here/mod.ts"
-deno compile --frozen --no-prompt \
-  --allow-net --allow-env \
-  --allow-read=/var/run/secrets/kubernetes.io/serviceaccount,/etc/ssl/certs/ca-certificates.crt,/etc/pki/tls/certs/ca-bundle.crt,/etc/ssl/ca-bundle.pem,/etc/pki/tls/cacert.pem,/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem,/etc/ssl/cert.pem \
-  --output "$out" "$work/kubemirror.js"
+# The system CA bundles, for clusters whose kubeconfig has no CA (SYSTEM_CA_BUNDLES in shell/kube_api.ts).
+cas="/etc/ssl/certs/ca-certificates.crt,/etc/pki/tls/certs/ca-bundle.crt,/etc/ssl/ca-bundle.pem,/etc/pki/tls/cacert.pem,/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem,/etc/ssl/cert.pem"
+flags() {
+  printf '%s\n' --no-prompt --no-code-cache --allow-net --allow-env \
+    "--allow-read=/var/run/secrets/kubernetes.io/serviceaccount,$cas"
+}
+bundle() {
+  deno bundle --quiet --frozen --minify --platform=deno -o "$1" "$here/mod.ts"
+}
+case "${1:-}" in
+  --flags) flags ;;
+  --bundle) bundle "$2" ;;
+  "" | -*)
+    echo "usage: sh tools/build_binary.sh OUTPUT | --bundle OUT.js | --flags" >&2
+    exit 2
+    ;;
+  *)
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    bundle "$work/kubemirror.js"
+    # shellcheck disable=SC2046 # one flag per line, none with spaces
+    deno compile --frozen $(flags) --output "$1" "$work/kubemirror.js"
+    ;;
+esac

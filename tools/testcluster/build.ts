@@ -25,6 +25,9 @@ export interface Binaries {
   kubeControllerManager: string;
   etcd: string;
   helm: string;
+  /** Built only for a plane with a node ({@link ensureBinaries} with `node`). */
+  kubelet?: string;
+  kubeScheduler?: string;
 }
 
 /** The cache root: `$KUBEMIRROR_CACHE_DIR`, else `$XDG_CACHE_HOME/kubemirror-testcluster`, else `~/.cache/…`. */
@@ -107,8 +110,11 @@ async function goBuild(
   log(`${name} built: ${count} packages in ${seconds(start)}`);
 }
 
-/** Builds whatever is missing from the cache and returns the binaries' paths. */
-export async function ensureBinaries(): Promise<Binaries> {
+/**
+ * Builds whatever is missing from the cache and returns the binaries' paths; with `node`, kubelet and
+ * kube-scheduler too (from the same Kubernetes module).
+ */
+export async function ensureBinaries(options: { node?: boolean } = {}): Promise<Binaries> {
   const dir = join(cacheRoot(), await cacheKey());
   const bin: Binaries = {
     kubeApiserver: join(dir, "kube-apiserver"),
@@ -126,6 +132,11 @@ export async function ensureBinaries(): Promise<Binaries> {
   await Deno.mkdir(dir, { recursive: true });
   const k = VERSIONS.kubernetes;
   const minor = k.split(".")[1];
+  // Version stamping: without it /version says v0.0.0-master and charts with a kubeVersion refuse to install.
+  const kubeLdflags =
+    `-s -w -X k8s.io/component-base/version.gitVersion=${k} -X k8s.io/component-base/version.gitMajor=1 ` +
+    `-X k8s.io/component-base/version.gitMinor=${minor} -X k8s.io/client-go/pkg/version.gitVersion=${k} ` +
+    `-X k8s.io/component-base/version.gitTreeState=clean`;
   if (!(await exists(bin.kubeApiserver)) || !(await exists(bin.kubeControllerManager))) {
     log(`first build of Kubernetes ${k}: expect several minutes on two cores (cached afterwards in ${dir})`);
     const tmp = await Deno.makeTempDir({ dir, prefix: ".kube-" });
@@ -133,14 +144,29 @@ export async function ensureBinaries(): Promise<Binaries> {
       "kube-apiserver and kube-controller-manager",
       join(HERE, "kube"),
       tmp,
-      `-s -w -X k8s.io/component-base/version.gitVersion=${k} -X k8s.io/component-base/version.gitMajor=1 ` +
-        `-X k8s.io/component-base/version.gitMinor=${minor} -X k8s.io/client-go/pkg/version.gitVersion=${k} ` +
-        `-X k8s.io/component-base/version.gitTreeState=clean`,
+      kubeLdflags,
       ["k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager"],
     );
     await Deno.rename(join(tmp, "kube-controller-manager"), bin.kubeControllerManager);
     await Deno.rename(join(tmp, "kube-apiserver"), bin.kubeApiserver);
     await Deno.remove(tmp, { recursive: true });
+  }
+  if (options.node) {
+    bin.kubelet = join(dir, "kubelet");
+    bin.kubeScheduler = join(dir, "kube-scheduler");
+    if (!(await exists(bin.kubelet)) || !(await exists(bin.kubeScheduler))) {
+      const tmp = await Deno.makeTempDir({ dir, prefix: ".node-" });
+      await goBuild(
+        "kubelet and kube-scheduler",
+        join(HERE, "kube"),
+        tmp,
+        kubeLdflags,
+        ["k8s.io/kubernetes/cmd/kubelet", "k8s.io/kubernetes/cmd/kube-scheduler"],
+      );
+      await Deno.rename(join(tmp, "kube-scheduler"), bin.kubeScheduler);
+      await Deno.rename(join(tmp, "kubelet"), bin.kubelet);
+      await Deno.remove(tmp, { recursive: true });
+    }
   }
   if (!(await exists(bin.etcd))) {
     const tmp = await Deno.makeTempDir({ dir, prefix: ".etcd-" });

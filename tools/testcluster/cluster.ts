@@ -16,6 +16,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { join } from "node:path";
 import { type Binaries, ensureBinaries } from "./build.ts";
+import { type Node, startNode } from "./node.ts";
 
 /** Users with a token: `admin` (system:masters) and `nobody` (no rights at all). */
 export type User = "admin" | "nobody";
@@ -60,6 +61,8 @@ export interface Cluster {
   binaries?: Binaries;
   /** Process ids of etcd, kube-apiserver and kube-controller-manager (local planes only). */
   pids(): number[];
+  /** The node, when started with `node: true`. */
+  node?: Node;
 }
 
 /** Options for {@link startCluster}. */
@@ -72,6 +75,11 @@ export interface ClusterOptions {
   verbose?: boolean;
   /** Let the processes outlive this one (`deno task cluster up`). Default false. */
   detached?: boolean;
+  /**
+   * Start a node too (containerd, kubelet, kube-scheduler; see node.ts), so Pods run. Needs root and
+   * Debian's containerd, runc and containernetworking-plugins. Default false.
+   */
+  node?: boolean;
 }
 
 const ADMIN_TOKEN = "kubemirror-test-admin-token";
@@ -217,7 +225,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const verbose = options.verbose ?? true;
   const external = Deno.env.get("KUBEMIRROR_TEST_KUBECONFIG");
   if (external) return externalCluster(external);
-  const bin = await ensureBinaries();
+  const bin = await ensureBinaries({ node: options.node });
   const started = performance.now();
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "kubemirror-cluster-" });
   await Deno.mkdir(join(dir, "certs"), { recursive: true });
@@ -334,6 +342,24 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await kcm.start();
   }
   log(verbose, `control plane up in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+  let node: Node | undefined;
+  if (options.node) {
+    try {
+      node = await startNode({
+        dir,
+        kubeconfig: paths.admin,
+        apiPort,
+        kubelet: bin.kubelet!,
+        kubeScheduler: bin.kubeScheduler!,
+        detached: options.detached,
+      });
+    } catch (e) {
+      await kcm?.stop();
+      await apiserver.stop();
+      await etcd.stop();
+      throw e;
+    }
+  }
 
   let stopped = false;
   const cluster: Cluster = {
@@ -341,6 +367,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     dir,
     local: true,
     binaries: bin,
+    node,
     pids: () => [etcd.pid, apiserver.pid, kcm?.pid].filter((p): p is number => p !== undefined),
     kubeconfigPath: (user) => paths[user],
     async kubeconfigForToken(name, token) {
@@ -372,6 +399,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     async stop(opts) {
       if (stopped) return;
       stopped = true;
+      // The node first: its Pods are deleted through the API server.
+      await node?.stop();
       await kcm?.stop();
       await apiserver.stop();
       await etcd.stop();

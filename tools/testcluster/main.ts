@@ -1,10 +1,12 @@
 /**
  * `deno task cluster up|down|build|status`: the test control plane by hand.
- * `up` starts it detached, prints `KUBECONFIG=<path>` and leaves it running; `down` stops it.
+ * `up` starts it detached, prints `KUBECONFIG=<path>` and leaves it running (`--node`: with a node, see
+ * node.ts); `down` stops it, the node first. `build --node` builds kubelet and kube-scheduler too.
  *
  * @example
  * ```sh
  * deno task cluster up      # prints KUBECONFIG=/tmp/kubemirror-cluster-…/admin.kubeconfig
+ * deno task cluster up --node   # and a node where Pods run (root; containerd, runc, CNI plugins)
  * deno task cluster down
  * ```
  * @module
@@ -12,12 +14,14 @@
 import { join } from "node:path";
 import { cacheRoot, ensureBinaries } from "./build.ts";
 import { startCluster } from "./cluster.ts";
+import { alive, type NodeState, teardownNode } from "./node.ts";
 
 interface State {
   dir: string;
   pids: number[];
   kubeconfig: string;
   server: string;
+  node?: NodeState;
 }
 
 const statePath = () => join(cacheRoot(), "run", "state.json");
@@ -30,21 +34,13 @@ async function readState(): Promise<State | undefined> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function down(): Promise<void> {
   const state = await readState();
   if (!state) {
     console.error("[testcluster] no control plane is running");
     return;
   }
+  if (state.node) await teardownNode(state.node, state.kubeconfig);
   // Reverse start order: controller manager, API server, etcd.
   for (const pid of [...state.pids].reverse()) {
     if (!alive(pid)) continue;
@@ -61,10 +57,11 @@ async function down(): Promise<void> {
   console.error(`[testcluster] stopped (${state.pids.length} processes) and removed ${state.dir}`);
 }
 
-const [command] = Deno.args;
+const [command, ...flags] = Deno.args;
+const withNode = flags.includes("--node");
 switch (command) {
   case "build": {
-    const bin = await ensureBinaries();
+    const bin = await ensureBinaries({ node: withNode });
     for (const [name, path] of Object.entries(bin)) console.log(`${name}: ${path}`);
     break;
   }
@@ -75,12 +72,13 @@ switch (command) {
       console.log(`KUBECONFIG=${existing.kubeconfig}`);
       break;
     }
-    const cluster = await startCluster({ detached: true });
+    const cluster = await startCluster({ detached: true, node: withNode });
     const state: State = {
       dir: cluster.dir,
       pids: cluster.pids(),
       kubeconfig: cluster.kubeconfigPath("admin"),
       server: cluster.server,
+      node: cluster.node?.state,
     };
     await Deno.mkdir(join(cacheRoot(), "run"), { recursive: true });
     await Deno.writeTextFile(statePath(), JSON.stringify(state, null, 2));
@@ -100,6 +98,6 @@ switch (command) {
     break;
   }
   default:
-    console.error("usage: deno task cluster up|down|status|build");
+    console.error("usage: deno task cluster up [--node] | down | status | build [--node]");
     Deno.exit(2);
 }
