@@ -5,7 +5,7 @@
  * controller's memory (RSS and V8 heap) idle and once converged at each step. Prints figures; asserts nothing.
  *
  * `BENCH_ENTRY=image` runs the image (`deno task image`, through podman: read-only root, user 65532,
- * in-cluster configuration) instead of `tools/run.sh`; `BENCH_ENV` adds environment (`K=V,K=V`), e.g.
+ * in-cluster configuration) instead of `tools/run.sh`; `BENCH_ENV` adds environment (`K=V;K=V`), e.g.
  * the chart's `DENO_V8_FLAGS`.
  * @module
  */
@@ -17,7 +17,7 @@ const QPS = Number(Deno.env.get("BENCH_QPS") ?? 1000);
 const STEPS = (Deno.env.get("BENCH_MIRRORS") ?? "1000").split(",").map(Number);
 const ENTRY = Deno.env.get("BENCH_ENTRY") === "image" ? "image" : "source";
 const ENV = Object.fromEntries(
-  (Deno.env.get("BENCH_ENV") ?? "").split(",").filter((kv) => kv.includes("=")).map((kv) => {
+  (Deno.env.get("BENCH_ENV") ?? "").split(";").filter((kv) => kv.includes("=")).map((kv) => {
     const i = kv.indexOf("=");
     return [kv.slice(0, i), kv.slice(i + 1)];
   }),
