@@ -9,6 +9,7 @@ import { type Cluster, type ClusterOptions, freePort, startCluster } from "../to
 import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
 import { buildImage, IMAGE_REFERENCE } from "../tools/image.ts";
+import { kubeconfigCredentials } from "../tools/testcluster/credentials.ts";
 
 export const ROOT = dirname(dirname(fromFileUrl(import.meta.url)));
 
@@ -77,6 +78,7 @@ export const SECRET = (ns: string, name?: string) =>
 /** The test environment. */
 export class Harness {
   readonly controllers: ControllerProcess[] = [];
+  readonly #tempDirs: string[] = [];
   private constructor(readonly cluster: Cluster, readonly api: KubeApi) {}
 
   static async start(options: ClusterOptions = {}): Promise<Harness> {
@@ -147,6 +149,7 @@ export class Harness {
       // service-account directory (the admin's token here), nothing else from the host.
       const name = `kubemirror-test-${metricsPort}`;
       const sa = await this.#serviceAccountDir();
+      this.#tempDirs.push(sa);
       const port = new URL(this.cluster.server).port;
       child = new Deno.Command("sh", {
         args: [
@@ -245,9 +248,9 @@ export class Harness {
 
   /** A service-account directory (token, ca.crt, namespace) holding the admin's credentials. */
   async #serviceAccountDir(): Promise<string> {
-    const kubeconfig = await Deno.readTextFile(this.cluster.kubeconfigPath("admin"));
-    const token = /token: (\S+)/.exec(kubeconfig)![1];
-    const ca = atob(/certificate-authority-data: (\S+)/.exec(kubeconfig)![1]);
+    const { token, ca } = kubeconfigCredentials(
+      await Deno.readTextFile(this.cluster.kubeconfigPath("admin")),
+    );
     const dir = await Deno.makeTempDir({ prefix: "kubemirror-sa-" });
     await Deno.writeTextFile(`${dir}/token`, token);
     await Deno.writeTextFile(`${dir}/ca.crt`, ca);
@@ -356,6 +359,7 @@ export class Harness {
       await c.stop("SIGKILL").catch(() => {});
       await Deno.remove(c.logFile).catch(() => {});
     }
+    for (const dir of this.#tempDirs) await Deno.remove(dir, { recursive: true }).catch(() => {});
     await this.cluster.stop();
   }
 }

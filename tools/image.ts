@@ -102,6 +102,7 @@ async function unpackPackages(cache: string, rootfs: string): Promise<string[]> 
 async function bakeModuleCache(rootfs: string): Promise<void> {
   // Twice: the second start records what the first one looked up. The controller exits at once (no
   // kubeconfig), after every module is loaded.
+  const flags = await runtimeFlags();
   for (let i = 0; i < 2; i++) {
     // Deno needs /proc: a private mount namespace gives it one that goes away with the command.
     const out = await new Deno.Command("unshare", {
@@ -114,7 +115,7 @@ async function bakeModuleCache(rootfs: string): Promise<void> {
         rootfs,
         DENO_PATH,
         "run",
-        ...(await runtimeFlags()),
+        ...flags,
         BUNDLE_PATH,
         "--kubeconfig=/nonexistent",
       ],

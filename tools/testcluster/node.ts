@@ -19,35 +19,30 @@
  */
 import { join } from "node:path";
 import { freePort } from "./cluster.ts";
+import {
+  adminApi,
+  BRIDGE,
+  chains,
+  netnsEntries,
+  type NodeState,
+  RULE_COMMENT,
+  sh,
+  tables,
+} from "./node_host.ts";
+import { teardownNode } from "./node_teardown.ts";
 
-/** Pod network and the bridge it hangs off. */
+export type { NodeState } from "./node_host.ts";
+export { alive } from "./node_host.ts";
+export { teardownNode } from "./node_teardown.ts";
+
+/** The Pod network. */
 export const POD_CIDR = "10.244.0.0/24";
-const BRIDGE = "kmtest0";
 /** The `kubernetes` Service IP (first of the plane's `--service-cluster-ip-range`). */
 const SERVICE_IP = "10.0.0.1";
 /** The sandbox ("pause") image, built locally: there is no registry. */
 export const PAUSE_IMAGE = "localhost/kubemirror-pause:1";
-/** Marks the iptables rules made here, so teardown finds exactly them. */
-const RULE_COMMENT = "kubemirror-test-node";
 /** Where Debian's containernetworking-plugins live. */
 const CNI_BIN = "/usr/lib/cni";
-
-/** What teardown needs; plain data, so `deno task cluster down` can tear down a detached node. */
-export interface NodeState {
-  dir: string;
-  name: string;
-  socket: string;
-  pids: { containerd?: number; kubelet?: number; scheduler?: number };
-  apiPort: number;
-  /** iptables chains (`table/chain`, v4 and v6) that existed before the node started. */
-  chainsBefore: string[];
-  /** `/var/run/netns` entries that existed before. */
-  netnsBefore: string[];
-  /** iptables tables (`v4 nat`, …) that existed before: iptables makes them on first use. */
-  tablesBefore: string[];
-  /** Whether kubelet's `/var/log/containers` existed before. */
-  containerLogDirBefore: boolean;
-}
 
 /** A running node. */
 export interface Node {
@@ -64,26 +59,6 @@ function log(message: string): void {
   console.error(`[testcluster] ${message}`);
 }
 
-async function sh(cmd: string, args: string[], options: { allowFail?: boolean; stdin?: string } = {}) {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(options.stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success && !options.allowFail) {
-    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}${text}`);
-  }
-  return { ok: out.success, text, err: new TextDecoder().decode(out.stderr) };
-}
-
 function spawnLogged(bin: string, args: string[], logFile: string, detached: boolean): number {
   const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
   const child = new Deno.Command("sh", {
@@ -98,61 +73,6 @@ function spawnLogged(bin: string, args: string[], logFile: string, detached: boo
   return child.pid;
 }
 
-/** Whether a process is still there. */
-export function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function stopPid(pid: number | undefined, graceMs = 10_000): Promise<void> {
-  if (pid === undefined || !alive(pid)) return;
-  try {
-    Deno.kill(pid, "SIGTERM");
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(pid)) Deno.kill(pid, "SIGKILL");
-  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-}
-
-/** Every iptables table, as `v4|v6 table`. */
-async function tables(): Promise<string[]> {
-  const out: string[] = [];
-  for (const [family, cmd] of [["v4", "iptables-save"], ["v6", "ip6tables-save"]]) {
-    const { text } = await sh(cmd, [], { allowFail: true });
-    for (const line of text.split("\n")) if (line.startsWith("*")) out.push(`${family} ${line.slice(1)}`);
-  }
-  return out;
-}
-
-/** Every iptables chain, as `v4|v6 table/chain`. */
-async function chains(): Promise<string[]> {
-  const out: string[] = [];
-  for (const [family, cmd] of [["v4", "iptables-save"], ["v6", "ip6tables-save"]]) {
-    const { text } = await sh(cmd, [], { allowFail: true });
-    let table = "";
-    for (const line of text.split("\n")) {
-      if (line.startsWith("*")) table = line.slice(1);
-      else if (line.startsWith(":")) out.push(`${family} ${table}/${line.slice(1).split(" ")[0]}`);
-    }
-  }
-  return out;
-}
-
-function netnsEntries(): string[] {
-  try {
-    return [...Deno.readDirSync("/var/run/netns")].map((e) => e.name);
-  } catch {
-    return [];
-  }
-}
-
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, logFile?: string) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -161,28 +81,6 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   }
   const tail = logFile ? (await Deno.readTextFile(logFile).catch(() => "")).slice(-3000) : "";
   throw new Error(`${what} after ${timeoutMs / 1000}s${tail ? `\n--- ${logFile} (tail)\n${tail}` : ""}`);
-}
-
-/** Requests to the plane as its admin, from the admin kubeconfig the plane wrote (token and CA inline). */
-async function adminApi(kubeconfig: string) {
-  const text = await Deno.readTextFile(kubeconfig);
-  const server = /server: (\S+)/.exec(text)![1];
-  const token = /token: (\S+)/.exec(text)![1];
-  const ca = atob(/certificate-authority-data: (\S+)/.exec(text)![1]);
-  const client = Deno.createHttpClient({ caCerts: [ca] });
-  return {
-    async request(method: string, path: string): Promise<any> {
-      const res = await fetch(server + path, {
-        method,
-        client,
-        headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
-        signal: AbortSignal.timeout(10_000),
-      });
-      const body = await res.json().catch(() => undefined);
-      return res.ok ? body : undefined;
-    },
-    close: () => client.close(),
-  };
 }
 
 /** Builds the sandbox image: one static binary that sleeps until signalled and reaps orphans. */
@@ -440,165 +338,4 @@ state = "${join(dir, "containerd/state")}"
     await teardownNode(state, options.kubeconfig).catch(() => {});
     throw e;
   }
-}
-
-/** Every mount point at or under `dir`, deepest first. */
-function mountsUnder(dir: string): string[] {
-  const text = Deno.readTextFileSync("/proc/self/mountinfo");
-  const points = text.split("\n").filter((l) => l).map((l) => l.split(" ")[4].replaceAll("\\040", " "));
-  return points.filter((p) => p === dir || p.startsWith(dir + "/")).sort((a, b) => b.length - a.length);
-}
-
-/** Removes a cgroup tree depth first (only empty cgroups can go; their processes are gone by now). */
-async function removeCgroup(path: string): Promise<void> {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(path)];
-  } catch {
-    return;
-  }
-  for (const e of entries) if (e.isDirectory) await removeCgroup(join(path, e.name));
-  await Deno.remove(path).catch(() => {});
-}
-
-/** Tears a node down and removes everything it made outside its folder. Safe to call twice. */
-export async function teardownNode(state: NodeState, kubeconfig: string): Promise<void> {
-  // Every step runs even when one before it failed, so that as much as possible is undone.
-  const errors: string[] = [];
-  const step = async (what: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-    } catch (e) {
-      errors.push(`${what}: ${e instanceof Error ? e.message : e}`);
-    }
-  };
-  // 1. Pods first, while kubelet runs: stopping it leaves containers (and their networks) behind. The
-  // scheduler goes before, so that replacements made meanwhile stay unscheduled.
-  await step("pods", async () => {
-    await stopPid(state.pids.scheduler);
-    if (state.pids.kubelet && alive(state.pids.kubelet)) {
-      const api = await adminApi(kubeconfig).catch(() => undefined);
-      try {
-        const deadline = Date.now() + 60_000;
-        while (api && Date.now() < deadline) {
-          const pods = ((await api.request("GET", "/api/v1/pods"))?.items ?? []).filter((p: any) =>
-            p.spec.nodeName === state.name
-          );
-          for (const p of pods) {
-            if (p.metadata.deletionTimestamp) continue;
-            await api.request(
-              "DELETE",
-              `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}?gracePeriodSeconds=1`,
-            );
-          }
-          const { text: tasks } = await sh("ctr", [
-            "--address",
-            state.socket,
-            "-n",
-            "k8s.io",
-            "tasks",
-            "ls",
-            "-q",
-          ], {
-            allowFail: true,
-          });
-          if (!pods.length && !tasks.trim()) break;
-          await new Promise((r) => setTimeout(r, 500));
-        }
-        await api?.request("DELETE", `/api/v1/nodes/${state.name}`);
-      } finally {
-        api?.close();
-      }
-    }
-  });
-  // 2. Processes, by pid; then any shim of this containerd that outlived it.
-  await step("processes", async () => {
-    await stopPid(state.pids.kubelet);
-    await stopPid(state.pids.containerd);
-    const { text: ps } = await sh("pgrep", ["-f", `containerd-shim.*${state.socket}`], { allowFail: true });
-    for (const pid of ps.split("\n").filter((l) => l.trim()).map(Number)) await stopPid(pid, 2000);
-  });
-  // 3. iptables: the DNAT rule, then every chain made since the node started (kubelet's KUBE-*, CNI's).
-  await step("iptables rules and chains", async () => {
-    for (let i = 0; i < 10; i++) {
-      const { text } = await sh("iptables-save", ["-t", "nat"], { allowFail: true });
-      const rule = text.split("\n").find((l) => l.includes(RULE_COMMENT));
-      if (!rule) break;
-      await sh("sh", ["-c", `iptables -t nat ${rule.replace(/^-A/, "-D")}`], { allowFail: true });
-    }
-    const before = new Set(state.chainsBefore);
-    const made = (await chains()).filter((c) => !before.has(c));
-    for (
-      const [family, cmd, save] of [["v4", "iptables", "iptables-save"], [
-        "v6",
-        "ip6tables",
-        "ip6tables-save",
-      ]]
-    ) {
-      const mine = made.filter((c) => c.startsWith(family + " ")).map((c) => c.slice(3));
-      if (!mine.length) continue;
-      const names = new Set(mine.map((c) => c.split("/")[1]));
-      // Rules jumping to those chains (in any chain) go first, then the chains themselves.
-      const { text } = await sh(save, [], { allowFail: true });
-      let table = "";
-      for (const line of text.split("\n")) {
-        if (line.startsWith("*")) table = line.slice(1);
-        const jump = / -j (\S+)/.exec(line)?.[1];
-        if (line.startsWith("-A ") && jump && names.has(jump)) {
-          await sh("sh", ["-c", `${cmd} -t ${table} ${line.replace(/^-A/, "-D")}`], { allowFail: true });
-        }
-      }
-      for (const c of mine) {
-        const [table, chain] = c.split("/");
-        await sh(cmd, ["-t", table, "-F", chain], { allowFail: true });
-      }
-      for (const c of mine) {
-        const [table, chain] = c.split("/");
-        await sh(cmd, ["-t", table, "-X", chain], { allowFail: true });
-      }
-    }
-  });
-  // Tables iptables made on first use, now empty (nftables' own command removes them).
-  await step("iptables tables", async () => {
-    const tablesBefore = new Set(state.tablesBefore);
-    for (const t of await tables()) {
-      if (tablesBefore.has(t)) continue;
-      const [family, table] = t.split(" ");
-      const { text } = await sh(family === "v4" ? "iptables-save" : "ip6tables-save", ["-t", table], {
-        allowFail: true,
-      });
-      if (text.split("\n").some((l) => l.startsWith("-A "))) continue;
-      await sh("nft", ["delete", "table", family === "v4" ? "ip" : "ip6", table], { allowFail: true });
-    }
-  });
-  // 4. Mounts under the node's folder (kubelet bind-mounts its root; volumes, sandboxes), network
-  // namespaces made meanwhile, the bridge.
-  await step("mounts, network namespaces and the bridge", async () => {
-    for (const point of mountsUnder(state.dir)) await sh("umount", ["-l", point], { allowFail: true });
-    const netnsBefore = new Set(state.netnsBefore);
-    for (const ns of netnsEntries()) {
-      if (netnsBefore.has(ns) || !ns.startsWith("cni-")) continue;
-      await sh("umount", ["-l", `/var/run/netns/${ns}`], { allowFail: true });
-      await Deno.remove(`/var/run/netns/${ns}`).catch(() => {});
-    }
-    await sh("ip", ["link", "del", BRIDGE], { allowFail: true });
-  });
-  // 5. kubelet's cgroups and its links to Pod logs.
-  await step("cgroups, log links and the folder", async () => {
-    for (const controller of [...Deno.readDirSync("/sys/fs/cgroup")].map((e) => e.name)) {
-      await removeCgroup(join("/sys/fs/cgroup", controller, "kubepods"));
-    }
-    await removeCgroup("/sys/fs/cgroup/kubepods");
-    try {
-      for (const e of Deno.readDirSync("/var/log/containers")) {
-        const target = await Deno.readLink(join("/var/log/containers", e.name)).catch(() => "");
-        if (target.startsWith(state.dir)) await Deno.remove(join("/var/log/containers", e.name));
-      }
-    } catch {
-      // no links
-    }
-    if (!state.containerLogDirBefore) await Deno.remove("/var/log/containers").catch(() => {});
-    await Deno.remove(state.dir, { recursive: true }).catch(() => {});
-  });
-  if (errors.length) throw new Error(`node teardown left something behind:\n${errors.join("\n")}`);
 }
