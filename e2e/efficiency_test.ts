@@ -9,6 +9,10 @@ import { CM, eventually, Harness, ROOT, SECRET, sleep, source } from "./harness.
 const P = "kubemirror.raczylo.com/";
 const ours = (e: AuditEvent) => e.userAgent?.startsWith("kubemirror/") ?? false;
 
+function heapReleases(metrics: string): number {
+  return Number(/^kubemirror_heap_releases_total (\d+)/m.exec(metrics)?.[1] ?? NaN);
+}
+
 function reconciles(metrics: string): number {
   let total = 0;
   for (const m of metrics.matchAll(/^kubemirror_reconcile_total\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
@@ -32,6 +36,16 @@ Deno.test({
         "--resource-types=ConfigMap.v1,Secret.v1",
       ]);
       await sleep(1000);
+
+      await t.step(
+        "once synced and idle, the start-up garbage is collected once, and not again",
+        async () => {
+          // Sampled every 5 s: the first sample after the caches sync collects.
+          await eventually(async () => assert.equal(heapReleases(await ctl.metrics()), 1), 12_000);
+          await sleep(6000);
+          assert.equal(heapReleases(await ctl.metrics()), 1, "an idle controller does not collect again");
+        },
+      );
 
       await t.step(`converging ${N} mirrors costs ${N} creates plus a constant`, async () => {
         const before = (await h.cluster.auditEvents()).length;

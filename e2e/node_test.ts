@@ -109,6 +109,8 @@ Deno.test({
           const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
           assert.ok(cmdline.includes("/app/kubemirror.js"), cmdline.join(" "));
           assert.ok(!cmdline.some((a) => /^--allow-(write|run|ffi|sys|all)/.test(a)), cmdline.join(" "));
+          const environ = Deno.readTextFileSync(`/proc/${pid}/environ`).split("\0");
+          assert.ok(environ.includes("MALLOC_ARENA_MAX=2"), "the image's malloc setting reaches the process");
           const root = Deno.readTextFileSync(`/proc/${pid}/mountinfo`).split("\n").find((l) =>
             l.split(" ")[4] === "/"
           )!;

@@ -66,7 +66,8 @@ try {
     const heap = Number(/^kubemirror_process_heap_used_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
     const heapTotal = Number(/^kubemirror_process_heap_total_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
     const external = Number(/^kubemirror_process_external_memory_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
-    return { rss, heap, heapTotal, external };
+    const releases = Number(/^kubemirror_heap_releases_total (\d+)/m.exec(metrics)?.[1] ?? 0);
+    return { rss, heap, heapTotal, external, releases };
   };
   // Idle: 200 namespaces, nothing to mirror, ten seconds after ready.
   const idleCtl = await start();
@@ -130,9 +131,9 @@ try {
     console.log(
       `${label.padStart(7)}  ${MiB(m.rss).padStart(7)}  ${MiB(m.heap).padStart(8)}  ${
         MiB(m.heapTotal).padStart(14)
-      }  ${MiB(m.external).padStart(12)}`,
+      }  ${MiB(m.external).padStart(12)}  ${String(m.releases).padStart(13)}`,
     );
-  console.log(`mirrors  RSS MiB  heap MiB  heap total MiB  external MiB`);
+  console.log(`mirrors  RSS MiB  heap MiB  heap total MiB  external MiB  heap releases`);
   row("0 idle", idle);
   row(String(STEPS[0]), first);
   for (const step of STEPS.slice(1)) {

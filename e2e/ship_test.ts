@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { renderDeploy } from "../tools/render_deploy.ts";
-import { entrypoint, runtimeFlags } from "../tools/image.ts";
+import { entrypoint, RUNTIME_ENV, runtimeFlags } from "../tools/image.ts";
 import { freePort } from "../tools/testcluster/cluster.ts";
 import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
@@ -242,6 +242,12 @@ Deno.test({
           );
           assert.match(docker, /^FROM gcr\.io\/distroless\/[^\n]*nonroot/m);
           assert.match(docker, /^USER 65532/m);
+          // The image built here (tools/image.ts) sets the same runtime environment as the Dockerfile.
+          assert.deepEqual(
+            [...docker.matchAll(/^ENV (\S+)$/gm)].map((m) => m[1]),
+            [...RUNTIME_ENV],
+            "the Dockerfile's ENV lines are the image's runtime environment",
+          );
           // The flags compiled in come from the script itself; the image (tools/image.ts) starts with them too.
           const flags = await runtimeFlags();
           assert.deepEqual(flags.slice(0, 4), [

@@ -1,6 +1,6 @@
 /**
- * Hands memory back after bursts: every few seconds, samples the heap and the queue and, when the core
- * says so ({@link shouldReleaseHeap}), runs one full collection. V8 exposes `gc` only behind a flag, set
+ * Hands memory back after start-up and after bursts: every few seconds, samples the heap, the queue and
+ * readiness and, when the core says so ({@link shouldReleaseHeap}), runs one full collection. V8 exposes `gc` only behind a flag, set
  * here at start through `node:v8` (no permission needed; the chart's `DENO_V8_FLAGS` stay as they are).
  *
  * @example
@@ -8,7 +8,12 @@
  * import { startHeapRelease } from "./heap_release.ts";
  * import { createLogger } from "./log.ts";
  * import { createMetrics } from "./metrics.ts";
- * const stop = startHeapRelease({ queueDepth: () => 0, log: createLogger("info"), metrics: createMetrics() });
+ * const stop = startHeapRelease({
+ *   queueDepth: () => 0,
+ *   ready: () => true,
+ *   log: createLogger("info"),
+ *   metrics: createMetrics(),
+ * });
  * stop();
  * ```
  * @module
@@ -22,17 +27,24 @@ import type { Metrics } from "./metrics.ts";
 /** Samples every `intervalMs` (default 5 s); returns a function that stops sampling. */
 export function startHeapRelease(options: {
   queueDepth: () => number;
+  /** Whether the caches have synced. */
+  ready: () => boolean;
   log: Logger;
   metrics: Metrics;
   intervalMs?: number;
 }): () => void {
   v8.setFlagsFromString("--expose-gc");
   const gc = vm.runInNewContext("gc") as () => void;
-  let live = Deno.memoryUsage().heapUsed;
+  let live: number | undefined;
   const timer = setInterval(() => {
     const before = Deno.memoryUsage().heapUsed;
     if (
-      !shouldReleaseHeap({ heapUsed: before, liveAfterLastRelease: live, queueDepth: options.queueDepth() })
+      !shouldReleaseHeap({
+        heapUsed: before,
+        liveAfterLastRelease: live,
+        queueDepth: options.queueDepth(),
+        ready: options.ready(),
+      })
     ) {
       return;
     }

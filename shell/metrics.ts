@@ -36,7 +36,7 @@ export interface Metrics {
   driftBackoffs: Counter<"controller">;
   watchedKinds: Gauge;
   discoveryErrors: Counter;
-  /** Full collections run once idle after a burst (see heap_release.ts). */
+  /** Full collections run once idle after start-up and after bursts (see heap_release.ts). */
   heapReleases: Counter;
   /** 1 for each kind discovery found but the controller's identity may not serve fully. */
   forbiddenKinds: Gauge;
@@ -154,7 +154,7 @@ export function createMetrics(): Metrics {
     }),
     heapReleases: new Counter({
       name: "kubemirror_heap_releases_total",
-      help: "Full garbage collections run once idle after a burst, handing dead objects' memory back.",
+      help: "Full garbage collections run once idle after start-up and after bursts, handing memory back.",
       registers: r,
     }),
     discoveryErrors: new Counter({

@@ -80,7 +80,12 @@ export async function runController(argv: readonly string[]): Promise<number> {
     registry: metrics.registry,
   });
 
-  const stopHeapRelease = startHeapRelease({ queueDepth: () => controller.queue.depth, log, metrics });
+  const stopHeapRelease = startHeapRelease({
+    queueDepth: () => controller.queue.depth,
+    ready: () => controller.ready,
+    log,
+    metrics,
+  });
   const exit = Promise.withResolvers<number>();
   let elector: LeaderElector | undefined;
   const started = controller.start();
