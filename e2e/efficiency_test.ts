@@ -4,13 +4,13 @@
  */
 import assert from "node:assert/strict";
 import type { AuditEvent } from "../tools/testcluster/cluster.ts";
-import { CM, eventually, Harness, ROOT, SECRET, sleep, source } from "./harness.ts";
+import { CM, eventually, Harness, metricValue, ROOT, SECRET, sleep, source } from "./harness.ts";
 
 const P = "kubemirror.raczylo.com/";
 const ours = (e: AuditEvent) => e.userAgent?.startsWith("kubemirror/") ?? false;
 
 function heapReleases(metrics: string): number {
-  return Number(/^kubemirror_heap_releases_total (\d+)/m.exec(metrics)?.[1] ?? NaN);
+  return metricValue(metrics, "kubemirror_heap_releases_total") ?? NaN;
 }
 
 function reconciles(metrics: string): number {

@@ -5,7 +5,7 @@
  * regression is visible in the test output.
  */
 import assert from "node:assert/strict";
-import { CM, eventually, Harness, sleep, source } from "./harness.ts";
+import { CM, eventually, Harness, metricValue, sleep, source } from "./harness.ts";
 import { CHART_V8_FLAGS, hostileWorkload } from "./hostile_workload.ts";
 
 const P = "kubemirror.raczylo.com/";
@@ -268,8 +268,7 @@ Deno.test({
       const FAN = Array.from({ length: 150 }, (_, i) => `fan-${i}`).sort();
       const rss = async (c: { metrics(): Promise<string> }) =>
         Math.round(
-          Number(/^kubemirror_process_resident_memory_bytes (\S+)/m.exec(await c.metrics())?.[1] ?? 0) /
-            2 ** 20,
+          (metricValue(await c.metrics(), "kubemirror_process_resident_memory_bytes") ?? 0) / 2 ** 20,
         );
       /** Starts a fan-out of `name`, lets `hit` strike when `at` mirrors exist, then waits for exactly FAN. */
       const fanOutThrough = async (

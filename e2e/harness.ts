@@ -59,6 +59,15 @@ export async function eventually<T>(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * One series' value in the controller's `/metrics` text: `series` is the name with its labels exactly as
+ * exposed (`kubemirror_api_requests_total{verb="create",code="201"}`); `undefined` when it is not there.
+ */
+export function metricValue(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 /** Runs a command to its end; its exit code and output. */
 export async function run(
   cmd: string,

@@ -4,7 +4,7 @@
  * each of them, all edited every 2 s, while the controller's memory is sampled each second.
  * @module
  */
-import { type Harness, SECRET, sleep, source } from "./harness.ts";
+import { type Harness, metricValue, SECRET, sleep, source } from "./harness.ts";
 
 const P = "kubemirror.raczylo.com/";
 
@@ -60,7 +60,7 @@ export async function hostileWorkload(
     ]);
   const sample = async () => {
     const text = await ctl.metrics();
-    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? 0) / 2 ** 20;
+    const value = (name: string) => (metricValue(text, name) ?? 0) / 2 ** 20;
     return {
       rss: value("kubemirror_process_resident_memory_bytes"),
       heap: value("kubemirror_process_heap_used_bytes"),

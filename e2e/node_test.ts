@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildImage } from "../tools/image.ts";
-import { CM, eventually, Harness, ROOT, run, SECRET, source } from "./harness.ts";
+import { CM, eventually, Harness, metricValue, ROOT, run, SECRET, source } from "./harness.ts";
 
 const NS = "kubemirror-system";
 const LEASE = "kubemirror-controller-leader";
@@ -185,7 +185,7 @@ Deno.test({
             500,
           );
           assert.match(body, /^kubemirror_leader [01]$/m);
-          const rss = Number(/^kubemirror_process_resident_memory_bytes (\d+)/m.exec(body)?.[1]) / 2 ** 20;
+          const rss = metricValue(body, "kubemirror_process_resident_memory_bytes")! / 2 ** 20;
           console.log(
             `  figures: ${p.metadata.name} idle, after the start-up collection: RSS ${rss.toFixed(1)} MiB`,
           );

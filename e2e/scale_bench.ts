@@ -9,7 +9,7 @@
  * the chart's `DENO_V8_FLAGS`.
  * @module
  */
-import { CM, Harness, loadImageIntoPodman, sleep, source } from "./harness.ts";
+import { CM, Harness, loadImageIntoPodman, metricValue, sleep, source } from "./harness.ts";
 
 const P = "kubemirror.raczylo.com/";
 const NAMESPACES = 200;
@@ -62,12 +62,14 @@ try {
     );
   const memoryOf = async (ctl: { metrics(): Promise<string> }) => {
     const metrics = await ctl.metrics();
-    const rss = Number(/^kubemirror_process_resident_memory_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
-    const heap = Number(/^kubemirror_process_heap_used_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
-    const heapTotal = Number(/^kubemirror_process_heap_total_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
-    const external = Number(/^kubemirror_process_external_memory_bytes (\d+)/m.exec(metrics)?.[1] ?? 0);
-    const releases = Number(/^kubemirror_heap_releases_total (\d+)/m.exec(metrics)?.[1] ?? 0);
-    return { rss, heap, heapTotal, external, releases };
+    const value = (name: string) => metricValue(metrics, `kubemirror_${name}`) ?? 0;
+    return {
+      rss: value("process_resident_memory_bytes"),
+      heap: value("process_heap_used_bytes"),
+      heapTotal: value("process_heap_total_bytes"),
+      external: value("process_external_memory_bytes"),
+      releases: value("heap_releases_total"),
+    };
   };
   // Idle: 200 namespaces, nothing to mirror, ten seconds after ready.
   const idleCtl = await start();
@@ -82,10 +84,7 @@ try {
   const memory = () => memoryOf(ctl);
   // The controller's own count of mirrors written: cheap to poll even at 10,000.
   const created = async () => {
-    const metrics = await ctl.metrics();
-    return Number(
-      /^kubemirror_api_requests_total\{verb="create",code="201"\} (\d+)/m.exec(metrics)?.[1] ?? 0,
-    );
+    return metricValue(await ctl.metrics(), 'kubemirror_api_requests_total{verb="create",code="201"}') ?? 0;
   };
   const converge = async (mirrors: number) => {
     while ((await created()) < mirrors) await sleep(100);
