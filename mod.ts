@@ -9,8 +9,8 @@
  * @module
  */
 import process from "node:process";
-import { readCluster } from "./shell/cluster_reader.ts";
-import { runPlan } from "./shell/plan_command.ts";
+import { readCluster } from "./shell/plan/cluster_reader.ts";
+import { runPlan } from "./shell/plan/plan_command.ts";
 import { runController } from "./shell/run_controller.ts";
 
 if (import.meta.main) {

@@ -18,7 +18,7 @@ import {
   LABEL_ENABLED,
   LABEL_MANAGED_BY,
   LABEL_MIRROR,
-} from "./keys.ts";
+} from "./markers.ts";
 import type { PlanAction } from "./plan.ts";
 import type { KubeObject, NamespaceInfo } from "./types.ts";
 

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { ANNOTATION_LAST_SYNC_TIME, ANNOTATION_SOURCE_RESOURCE_VERSION } from "./keys.ts";
+import { ANNOTATION_LAST_SYNC_TIME, ANNOTATION_SOURCE_RESOURCE_VERSION } from "./markers.ts";
 import type { KubeObject } from "./types.ts";
 
 /** Annotations that change on every write without changing what the mirror holds. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { driftOf, needsRecreate } from "./drift.ts";
-import { ANNOTATION_LAST_SYNC_TIME } from "./keys.ts";
+import { ANNOTATION_LAST_SYNC_TIME } from "./markers.ts";
 import type { KubeObject } from "./types.ts";
 
 Deno.test("drift: edits in content, removed keys and added data keys count; defaults and status do not", () => {

@@ -17,7 +17,7 @@ export * from "./fight.ts";
 export * from "./glob.ts";
 export * from "./hash.ts";
 export * from "./heap_release.ts";
-export * from "./keys.ts";
+export * from "./markers.ts";
 export * from "./label_selector.ts";
 export * from "./leader.ts";
 export * from "./mirrorable.ts";

@@ -17,7 +17,7 @@ import {
   LABEL_MANAGED_BY,
   LABEL_MIRROR,
   MANAGED_BY_VALUE,
-} from "./keys.ts";
+} from "./markers.ts";
 import type { KubeObject } from "./types.ts";
 
 /** The source a mirror's markers name, or undefined when the object is not a mirror. */

@@ -19,7 +19,7 @@
  */
 import type { MirrorConfig } from "./config.ts";
 import { driftOf, needsRecreate } from "./drift.ts";
-import { ANNOTATION_SOURCE_CONTENT_HASH } from "./keys.ts";
+import { ANNOTATION_SOURCE_CONTENT_HASH } from "./markers.ts";
 import { adoptsFor, isMirrorOf, mirrorSourceOf } from "./ownership.ts";
 import { prepareSource, type RenderClock, renderPrepared } from "./render.ts";
 import { isEnabledSource, parseSource, type SourceError } from "./source_spec.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 import type { MirrorConfig } from "./config.ts";
-import { FINALIZER } from "./keys.ts";
+import { FINALIZER } from "./markers.ts";
 import { mirrorSourceOf } from "./ownership.ts";
 import { groupKind, type PlanAction, type PlanError, type PlanWarning, sortActions } from "./plan.ts";
 import { planKey } from "./plan_key.ts";

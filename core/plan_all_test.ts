@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { applyActions, configArb, namespacesArb, observedArb, sourceArb } from "./_testing.ts";
-import { ANNOTATION_SYNC, LABEL_ENABLED } from "./keys.ts";
+import { ANNOTATION_SYNC, LABEL_ENABLED } from "./markers.ts";
 import { mirrorSourceOf } from "./ownership.ts";
 import { planKey } from "./plan_key.ts";
 import { denyReason } from "./mirrorable.ts";

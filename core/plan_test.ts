@@ -15,7 +15,7 @@ import {
   LABEL_ENABLED,
   LABEL_MANAGED_BY,
   LABEL_MIRROR,
-} from "./keys.ts";
+} from "./markers.ts";
 import { adoptsFor, isMirrorOf } from "./ownership.ts";
 import { type PlanAction, type PlanContext, planOrphans, planSource } from "./plan.ts";
 import { type KubeObject, type NamespaceInfo, sourceRef } from "./types.ts";

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { DEFAULT_CONFIG } from "./config.ts";
 import { needsRecreate } from "./drift.ts";
 import { isGlob, namespacePatternError } from "./glob.ts";
-import { ALWAYS_EXCLUDED_NAMESPACES, PREFIX } from "./keys.ts";
+import { ALWAYS_EXCLUDED_NAMESPACES, PREFIX } from "./markers.ts";
 import { labelKeyError, labelValueError } from "./label_selector.ts";
 import { type ApiResourceList, denyReason, mirrorableKinds, parseResourceType } from "./mirrorable.ts";
 import { adoptsFor, isMirrorOf, mirrorSourceOf } from "./ownership.ts";

@@ -28,7 +28,7 @@ import {
   LABEL_MIRROR,
   MANAGED_BY_VALUE,
   PREFIX,
-} from "./keys.ts";
+} from "./markers.ts";
 import { applyTransform, base64, type RuleFailure } from "./transform/apply.ts";
 import type { TransformSpec } from "./transform/rules.ts";
 import type { JsonObject, KubeObject } from "./types.ts";

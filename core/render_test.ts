@@ -13,7 +13,7 @@ import {
   LABEL_MANAGED_BY,
   LABEL_MIRROR,
   PREFIX,
-} from "./keys.ts";
+} from "./markers.ts";
 import { renderMirror } from "./render.ts";
 import type { KubeObject } from "./types.ts";
 

@@ -26,7 +26,7 @@ import {
   ANNOTATION_TRANSFORM,
   ANNOTATION_TRANSFORM_STRICT,
   LABEL_ENABLED,
-} from "./keys.ts";
+} from "./markers.ts";
 import { parseSelector } from "./label_selector.ts";
 import type { TargetItem, TargetSpec } from "./targets.ts";
 import { parseTransform, type TransformSpec } from "./transform/rules.ts";

@@ -9,7 +9,7 @@ import {
   ANNOTATION_TRANSFORM,
   ANNOTATION_TRANSFORM_STRICT,
   LABEL_ENABLED,
-} from "./keys.ts";
+} from "./markers.ts";
 import { isEnabledSource, parseSource } from "./source_spec.ts";
 import type { KubeObject } from "./types.ts";
 

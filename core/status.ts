@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { ANNOTATION_SYNC_STATUS, FINALIZER } from "./keys.ts";
+import { ANNOTATION_SYNC_STATUS, FINALIZER } from "./markers.ts";
 import type { PlanAction, PlanError, PlanErrorKind, PlanWarning } from "./plan.ts";
 import { isEnabledSource } from "./source_spec.ts";
 import type { KubeObject } from "./types.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { configArb, namespacesArb, observedArb, sourceArb } from "./_testing.ts";
-import { ANNOTATION_SYNC, ANNOTATION_SYNC_STATUS, FINALIZER, LABEL_ENABLED } from "./keys.ts";
+import { ANNOTATION_SYNC, ANNOTATION_SYNC_STATUS, FINALIZER, LABEL_ENABLED } from "./markers.ts";
 import { planSource } from "./plan.ts";
 import { decideSourceStatus, ERROR_REASONS, type ExecutionOutcome, withStatus } from "./status.ts";
 import type { KubeObject } from "./types.ts";

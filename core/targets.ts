@@ -15,7 +15,7 @@
  */
 import type { MirrorConfig } from "./config.ts";
 import { globMatch, matchesAny } from "./glob.ts";
-import { ALWAYS_EXCLUDED_NAMESPACES, LABEL_ALLOW_MIRRORS } from "./keys.ts";
+import { ALWAYS_EXCLUDED_NAMESPACES, LABEL_ALLOW_MIRRORS } from "./markers.ts";
 import { matchesSelector, type Selector } from "./label_selector.ts";
 import type { NamespaceInfo } from "./types.ts";
 

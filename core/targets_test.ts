@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { configArb, namespacesArb, sourceArb } from "./_testing.ts";
 import { DEFAULT_CONFIG } from "./config.ts";
-import { ALWAYS_EXCLUDED_NAMESPACES, LABEL_ALLOW_MIRRORS } from "./keys.ts";
+import { ALWAYS_EXCLUDED_NAMESPACES, LABEL_ALLOW_MIRRORS } from "./markers.ts";
 import { parseSource } from "./source_spec.ts";
 import { mayTarget, resolveTargets, type TargetSpec } from "./targets.ts";
 import type { NamespaceInfo } from "./types.ts";

@@ -6,7 +6,7 @@
  */
 import { dirname, fromFileUrl } from "../tools/testcluster/paths.ts";
 import { type Cluster, type ClusterOptions, freePort, startCluster } from "../tools/testcluster/cluster.ts";
-import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube_api.ts";
+import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
 import { buildImage, IMAGE_REFERENCE } from "../tools/image.ts";
 import { kubeconfigCredentials } from "../tools/testcluster/credentials.ts";
@@ -285,7 +285,7 @@ export class Harness {
 
   /** Applies every document of a YAML file. */
   async applyFile(file: string): Promise<KubeObject[]> {
-    const { parseManifests } = await import("../shell/manifests.ts");
+    const { parseManifests } = await import("../shell/plan/manifests.ts");
     const { objects, errors } = parseManifests(await Deno.readTextFile(file), file);
     if (errors.length > 0) throw new Error(errors.join("\n"));
     const out: KubeObject[] = [];

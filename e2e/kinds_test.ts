@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runPlan } from "../shell/plan_command.ts";
+import { runPlan } from "../shell/plan/plan_command.ts";
 import { CM, eventually, Harness, ROOT, SECRET, sleep, source } from "./harness.ts";
 
 const P = "kubemirror.raczylo.com/";

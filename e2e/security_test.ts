@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube_api.ts";
+import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
 import { CM, type ControllerProcess, eventually, Harness, ROOT, run, SECRET, source } from "./harness.ts";
 

@@ -6,8 +6,8 @@
  * @example
  * ```ts
  * import { startHeapRelease } from "./heap_release.ts";
- * import { createLogger } from "./log.ts";
- * import { createMetrics } from "./metrics.ts";
+ * import { createLogger } from "./runtime/log.ts";
+ * import { createMetrics } from "./runtime/metrics.ts";
  * const stop = startHeapRelease({
  *   queueDepth: () => 0,
  *   ready: () => true,
@@ -21,8 +21,8 @@
 import v8 from "node:v8";
 import vm from "node:vm";
 import { shouldReleaseHeap } from "../core/heap_release.ts";
-import type { Logger } from "./log.ts";
-import type { Metrics } from "./metrics.ts";
+import type { Logger } from "./runtime/log.ts";
+import type { Metrics } from "./runtime/metrics.ts";
 
 /** Samples every `intervalMs` (default 5 s); returns a function that stops sampling. */
 export function startHeapRelease(options: {

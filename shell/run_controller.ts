@@ -9,14 +9,14 @@
  * ```
  * @module
  */
-import { Controller } from "./controller.ts";
-import { FLAG_NAMES, parseFlags } from "./flags.ts";
+import { Controller } from "./controller/controller.ts";
+import { FLAG_NAMES, parseFlags } from "./config/flags.ts";
 import { startHeapRelease } from "./heap_release.ts";
 import { serveEndpoints } from "./http_server.ts";
-import { KubeApi, loadKubeConfig, VERSION } from "./kube_api.ts";
-import { LeaderElector } from "./leader_election.ts";
-import { createLogger, parseLevel } from "./log.ts";
-import { createMetrics } from "./metrics.ts";
+import { KubeApi, loadKubeConfig, VERSION } from "./kube/kube_api.ts";
+import { LeaderElector } from "./controller/leader_election.ts";
+import { createLogger, parseLevel } from "./runtime/log.ts";
+import { createMetrics } from "./runtime/metrics.ts";
 
 /** Usage text for the controller. */
 export const CONTROLLER_USAGE = `Usage: kubemirror [flags]       run the controller

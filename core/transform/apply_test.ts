@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DEFAULT_CONFIG } from "../config.ts";
-import { ANNOTATION_TRANSFORM, LABEL_MIRROR, PREFIX } from "../keys.ts";
+import { ANNOTATION_TRANSFORM, LABEL_MIRROR, PREFIX } from "../markers.ts";
 import { renderMirror } from "../render.ts";
 import type { KubeObject } from "../types.ts";
 import { applyTransform, base64 } from "./apply.ts";

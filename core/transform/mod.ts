@@ -10,7 +10,7 @@
  */
 export * from "./apply.ts";
 export * from "./budget.ts";
-export * from "./go_template.ts";
+export * from "./go_to_handlebars.ts";
 export * from "./path.ts";
 export * from "./protected.ts";
 export * from "./rules.ts";

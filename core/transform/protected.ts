@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { PREFIX } from "../keys.ts";
+import { PREFIX } from "../markers.ts";
 import type { JsonValue, KubeObject } from "../types.ts";
 import type { Segment } from "./path.ts";
 

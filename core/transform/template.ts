@@ -19,11 +19,17 @@
  */
 import Handlebars from "handlebars";
 import { type Budget, BudgetExceeded, checkBudget } from "./budget.ts";
-import { andOr, GO_BUILTINS } from "./go_builtins.ts";
-import { goTemplateToHandlebars } from "./go_template.ts";
-import { executeGoTemplate, GO_FUNCTIONS } from "./go_template_exec.ts";
-import { type GoNode, type GoPipe, parseGoTemplate } from "./go_template_parse.ts";
-import type { GoValue } from "./go_value.ts";
+import { goTemplateToHandlebars } from "./go_to_handlebars.ts";
+import {
+  andOr,
+  executeGoTemplate,
+  GO_BUILTINS,
+  GO_FUNCTIONS,
+  type GoNode,
+  type GoPipe,
+  type GoValue,
+  parseGoTemplate,
+} from "./gotemplate/mod.ts";
 import { STRING_HELPERS } from "./string_helpers.ts";
 import { TEMPLATE_VARIABLES, type TemplateVars } from "./template_vars.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BudgetExceeded, sizeOnlyBudget } from "./budget.ts";
-import { goTemplateToHandlebars } from "./go_template.ts";
+import { goTemplateToHandlebars } from "./go_to_handlebars.ts";
 import { compileTemplate, type TemplateVars } from "./template.ts";
 
 const vars: TemplateVars = {

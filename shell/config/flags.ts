@@ -1,0 +1,298 @@
+/**
+ * Command-line flags of the controller and of `kubemirror plan` (docs/CONTRACT.md §6), parsed with
+ * `node:util`'s parseArgs. Go-style spellings are accepted: `--flag=value`, `--flag value`,
+ * `--bool-flag=false`, durations such as `5m` or `100ms`.
+ *
+ * @example
+ * ```ts
+ * import { parseFlags } from "./flags.ts";
+ * const r = parseFlags(["--max-targets=20", "--leader-elect=false"]);
+ * // r.ok && r.flags.maxTargets === 20 && r.flags.leaderElect === false
+ * ```
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { MirrorConfig } from "../../core/config.ts";
+import { namespacePatternError, splitList } from "../../core/glob.ts";
+import { parseResourceType, type ResourceType } from "../../core/mirrorable.ts";
+import type { Level } from "../runtime/log.ts";
+
+/** Every flag, parsed. */
+export interface Flags {
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionId: string;
+  leaderElectionNamespace: string;
+  resourceTypes?: ResourceType[];
+  discoveryIntervalMs: number;
+  workerThreads: number;
+  rateLimitQps: number;
+  rateLimitBurst: number;
+  resyncPeriodMs: number;
+  /** A watch with no event or bookmark for this long is restarted. */
+  watchIdleTimeoutMs: number;
+  verifySourceFreshness: boolean;
+  kubeconfig?: string;
+  /** From the earlier binary's logging flags (`--zap-log-level`, `--zap-devel`); else `LOG_LEVEL` rules. */
+  logLevel?: Level;
+  /** One line each for accepted flags that do nothing here, to log once at start. */
+  notes: string[];
+  config: MirrorConfig;
+  /** `plan` only: manifest files and folders. */
+  files: string[];
+  /** `plan` only. */
+  output: "json" | "yaml" | "table";
+  /** Positional arguments left over. */
+  positionals: string[];
+}
+
+/** The result of {@link parseFlags}. */
+export type ParsedFlags = { ok: true; flags: Flags } | { ok: false; error: string };
+
+const BOOLEAN_FLAGS = [
+  "leader-elect",
+  "verify-source-freshness",
+  "require-namespace-opt-in",
+  "help",
+  // The earlier binary's; accepted so its Deployments start unchanged.
+  "lazy-watcher-init",
+  "zap-devel",
+];
+
+const OPTIONS = {
+  "metrics-bind-address": { type: "string", default: ":8080" },
+  "health-probe-bind-address": { type: "string", default: ":8081" },
+  "leader-election-id": { type: "string", default: "kubemirror-controller-leader" },
+  "leader-election-namespace": { type: "string" },
+  "excluded-namespaces": { type: "string", multiple: true },
+  "included-namespaces": { type: "string", multiple: true },
+  "source-namespaces": { type: "string", multiple: true },
+  "resource-types": { type: "string", multiple: true },
+  "discovery-interval": { type: "string", default: "5m" },
+  "max-targets": { type: "string", default: "100" },
+  "worker-threads": { type: "string", default: "5" },
+  "rate-limit-qps": { type: "string", default: "50" },
+  "rate-limit-burst": { type: "string", default: "100" },
+  "resync-period": { type: "string", default: "10m" },
+  "watch-idle-timeout": { type: "string", default: "5m" },
+  "strip-label-prefixes": { type: "string", multiple: true },
+  "strip-annotation-prefixes": { type: "string", multiple: true },
+  "transform-max-rules": { type: "string", default: "50" },
+  "transform-max-rule-bytes": { type: "string", default: "10240" },
+  "transform-timeout": { type: "string", default: "100ms" },
+  "transform-max-rendered-bytes": { type: "string", default: "1048576" },
+  "kubeconfig": { type: "string" },
+  // The earlier binary's, accepted unchanged (see notes in parseFlags).
+  "watcher-scan-interval": { type: "string" },
+  "zap-encoder": { type: "string" },
+  "zap-log-level": { type: "string" },
+  "zap-stacktrace-level": { type: "string" },
+  "zap-time-encoding": { type: "string" },
+  "filename": { type: "string", short: "f", multiple: true },
+  "output": { type: "string", short: "o", default: "json" },
+} as const;
+
+/** The flag names, for usage text. */
+export const FLAG_NAMES: readonly string[] = [...Object.keys(OPTIONS), ...BOOLEAN_FLAGS].sort();
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses a Go duration such as `90s`, `5m`, `1h30m`, `100ms` into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (t === "0") return 0;
+  const re = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/y;
+  let total = 0;
+  let at = 0;
+  while (at < t.length) {
+    re.lastIndex = at;
+    const m = re.exec(t);
+    if (!m) return undefined;
+    total += Number(m[1]) * UNITS[m[2]];
+    at = re.lastIndex;
+  }
+  return at === 0 ? undefined : total;
+}
+
+/** Parses argv; every problem is a usage error. */
+export function parseFlags(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = {},
+): ParsedFlags {
+  const booleans: Record<string, boolean> = {};
+  const rest: string[] = [];
+  for (const arg of argv) {
+    const m = /^--?([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (m && BOOLEAN_FLAGS.includes(m[1])) {
+      if (m[2] === undefined || m[2] === "true") booleans[m[1]] = true;
+      else if (m[2] === "false") booleans[m[1]] = false;
+      else return { ok: false, error: `--${m[1]} takes true or false, not "${m[2]}"` };
+      continue;
+    }
+    // Go's flag package accepts a single dash for long flags.
+    rest.push(m && arg.startsWith("-") && !arg.startsWith("--") && m[1].length > 1 ? `-${arg}` : arg);
+  }
+  let values: Record<string, string | string[] | undefined>;
+  let positionals: string[];
+  try {
+    const parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+    values = parsed.values as Record<string, string | string[] | undefined>;
+    positionals = parsed.positionals;
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+  const str = (k: string) => values[k] as string;
+  const list = (k: string) => ((values[k] as string[] | undefined) ?? []).flatMap((v) => splitList(v));
+  const errors: string[] = [];
+  const int = (k: string, min: number): number => {
+    const v = str(k).trim();
+    if (!/^[0-9]+$/.test(v) || Number(v) < min) {
+      errors.push(`--${k} must be a whole number of at least ${min}, not "${v}"`);
+    }
+    return Number(v);
+  };
+  const num = (k: string): number => {
+    const v = Number(str(k));
+    if (!Number.isFinite(v) || v <= 0) errors.push(`--${k} must be a positive number, not "${str(k)}"`);
+    return v;
+  };
+  const duration = (k: string): number => {
+    const v = parseDuration(str(k));
+    if (v === undefined) errors.push(`--${k} must be a duration such as 30s, 5m or 1h, not "${str(k)}"`);
+    return v ?? 0;
+  };
+  const globs = (k: string): string[] => {
+    const items = list(k);
+    for (const g of items) {
+      const err = namespacePatternError(g);
+      if (err) errors.push(`--${k}: ${err}`);
+    }
+    return items;
+  };
+  let resourceTypes: ResourceType[] | undefined;
+  if (values["resource-types"] !== undefined) {
+    resourceTypes = [];
+    for (const item of list("resource-types")) {
+      const p = parseResourceType(item);
+      if (p.ok) resourceTypes.push(p.type);
+      else errors.push(`--resource-types: ${p.error}`);
+    }
+    if (resourceTypes.length === 0) resourceTypes = undefined;
+  }
+  const { logLevel, notes } = seedFlags(values, booleans, errors, duration);
+  const output = str("output");
+  if (!["json", "yaml", "table"].includes(output)) {
+    errors.push(`-o must be json, yaml or table, not "${output}"`);
+  }
+  const config: MirrorConfig = {
+    namedKinds: resourceTypes?.map((t) => `${t.group}/${t.kind}`),
+    excludedNamespaces: globs("excluded-namespaces"),
+    includedNamespaces: globs("included-namespaces"),
+    sourceNamespaces: globs("source-namespaces"),
+    requireNamespaceOptIn: booleans["require-namespace-opt-in"] ?? false,
+    maxTargets: int("max-targets", 1),
+    stripLabelPrefixes: list("strip-label-prefixes"),
+    stripAnnotationPrefixes: list("strip-annotation-prefixes"),
+    transformLimits: {
+      maxRules: int("transform-max-rules", 0),
+      maxRuleBytes: int("transform-max-rule-bytes", 0),
+      timeoutMs: duration("transform-timeout"),
+      maxRenderedBytes: int("transform-max-rendered-bytes", 1),
+    },
+  };
+  const flags: Flags = {
+    metricsBindAddress: str("metrics-bind-address"),
+    healthProbeBindAddress: str("health-probe-bind-address"),
+    leaderElect: booleans["leader-elect"] ?? true,
+    leaderElectionId: str("leader-election-id"),
+    // In a cluster the chart passes the release namespace; out of cluster "default" always exists.
+    leaderElectionNamespace: str("leader-election-namespace") ?? env.POD_NAMESPACE ?? "default",
+    resourceTypes,
+    discoveryIntervalMs: duration("discovery-interval"),
+    workerThreads: int("worker-threads", 1),
+    rateLimitQps: num("rate-limit-qps"),
+    rateLimitBurst: int("rate-limit-burst", 1),
+    resyncPeriodMs: duration("resync-period"),
+    watchIdleTimeoutMs: duration("watch-idle-timeout"),
+    verifySourceFreshness: booleans["verify-source-freshness"] ?? false,
+    kubeconfig: str("kubeconfig"),
+    logLevel,
+    notes,
+    config,
+    files: (values.filename as string[] | undefined) ?? [],
+    output: output as Flags["output"],
+    positionals,
+  };
+  if (booleans.help) return { ok: false, error: "help" };
+  if (errors.length > 0) return { ok: false, error: errors.join("\n") };
+  return { ok: true, flags };
+}
+
+/** Zap's level names (and verbosity numbers) onto ours. */
+const ZAP_LEVELS: Record<string, Level> = {
+  debug: "debug",
+  info: "info",
+  warn: "warn",
+  error: "error",
+  dpanic: "error",
+  panic: "error",
+  fatal: "error",
+};
+
+/**
+ * The earlier binary's flags that this one has no use for, or maps onto its own: `--lazy-watcher-init`
+ * and `--watcher-scan-interval` (label-filtered watches of every kind cost little, so there is nothing
+ * to defer), and controller-runtime's `--zap-*` logging flags.
+ */
+function seedFlags(
+  values: Record<string, string | string[] | undefined>,
+  booleans: Record<string, boolean>,
+  errors: string[],
+  duration: (k: string) => number,
+): { logLevel?: Level; notes: string[] } {
+  const notes: string[] = [];
+  const nothing = (flag: string, why: string) =>
+    notes.push(`--${flag} is accepted for compatibility and does nothing: ${why}`);
+  const watchWhy =
+    "every mirrorable kind is watched from the start through label-filtered watches, which cost little";
+  if (booleans["lazy-watcher-init"] !== undefined) nothing("lazy-watcher-init", watchWhy);
+  if (values["watcher-scan-interval"] !== undefined) {
+    duration("watcher-scan-interval");
+    nothing("watcher-scan-interval", watchWhy);
+  }
+  const choice = (flag: string, allowed: readonly string[]): string | undefined => {
+    const v = values[flag] as string | undefined;
+    if (v !== undefined && !allowed.includes(v.toLowerCase())) {
+      errors.push(`--${flag} must be one of ${allowed.join(", ")}, not "${v}"`);
+      return undefined;
+    }
+    return v?.toLowerCase();
+  };
+  let logLevel: Level | undefined;
+  const level = values["zap-log-level"] as string | undefined;
+  if (level !== undefined) {
+    const v = level.trim().toLowerCase();
+    if (v in ZAP_LEVELS) logLevel = ZAP_LEVELS[v];
+    else if (/^[0-9]+$/.test(v)) logLevel = Number(v) > 0 ? "debug" : "info";
+    else {errors.push(
+        `--zap-log-level must be debug, info, warn, error, dpanic, panic, fatal or a number, not "${level}"`,
+      );}
+  }
+  if (booleans["zap-devel"] && logLevel === undefined) logLevel = "debug";
+  if (choice("zap-encoder", ["json", "console"]) === "console" || booleans["zap-devel"]) {
+    notes.push(
+      "logs are always JSON lines: the console encoder of --zap-encoder=console and --zap-devel is not offered",
+    );
+  }
+  if (choice("zap-stacktrace-level", ["info", "error", "panic"]) !== undefined) {
+    nothing("zap-stacktrace-level", "errors are logged as one JSON line without a stack trace");
+  }
+  if (
+    choice("zap-time-encoding", ["epoch", "millis", "nano", "iso8601", "rfc3339", "rfc3339nano"]) !==
+      undefined
+  ) {
+    nothing("zap-time-encoding", 'the "time" field is always RFC 3339 in UTC with milliseconds');
+  }
+  return { logLevel, notes };
+}

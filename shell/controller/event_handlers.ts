@@ -1,0 +1,81 @@
+/**
+ * Watch events to queue keys: which sources a change wakes. A source's own change wakes it; a mirror's
+ * change wakes the source its markers name (before and after); a namespace's new labels or phase wake
+ * every source whose targets may include it ({@link mayTarget}, a property-tested filter in the core)
+ * and the sources of every mirror in it. The resync wakes every source and every set of mirrors.
+ *
+ * @example
+ * ```ts
+ * import { keysForMirror } from "./event_handlers.ts";
+ * keysForMirror("/ConfigMap", { metadata: { name: "cfg", namespace: "app1", annotations: {
+ *   "kubemirror.raczylo.com/source-namespace": "default", "kubemirror.raczylo.com/source-name": "cfg" } } });
+ * // ["/ConfigMap/default/cfg"]
+ * ```
+ * @module
+ */
+import type { MirrorConfig } from "../../core/config.ts";
+import { mirrorSourceOf } from "../../core/ownership.ts";
+import { parseSource } from "../../core/source_spec.ts";
+import { mayTarget } from "../../core/targets.ts";
+import type { KubeObject } from "../../core/types.ts";
+import type { ObjectCache } from "../kube/informer.ts";
+import { BY_NAMESPACE, BY_SOURCE, sourceKey } from "./names.ts";
+
+/** The caches of one kind, as the handlers read them. */
+export interface WatchedKind {
+  sources: ObjectCache;
+  mirrors: ObjectCache;
+}
+
+/** The key of a source's own change. */
+export function keyForSource(gk: string, obj: KubeObject): string {
+  return sourceKey(gk, obj.metadata?.namespace ?? "", obj.metadata?.name ?? "");
+}
+
+/** The sources a mirror's change wakes: the one its markers name now, and the one they named before. */
+export function keysForMirror(gk: string, obj: KubeObject, old?: KubeObject): string[] {
+  const keys = new Set<string>();
+  for (const o of [old ? mirrorSourceOf(old) : undefined, mirrorSourceOf(obj)]) {
+    if (o) keys.add(sourceKey(gk, o.namespace, o.name));
+  }
+  return [...keys];
+}
+
+/** The sources a namespace's change wakes; none when neither its labels nor its phase changed. */
+export function keysForNamespace(
+  ns: KubeObject,
+  old: KubeObject | undefined,
+  kinds: Iterable<[string, WatchedKind]>,
+  config: MirrorConfig,
+): string[] {
+  const name = ns.metadata?.name ?? "";
+  const same = old !== undefined &&
+    JSON.stringify(old.metadata?.labels ?? {}) === JSON.stringify(ns.metadata?.labels ?? {}) &&
+    Boolean(old.metadata?.deletionTimestamp) === Boolean(ns.metadata?.deletionTimestamp);
+  if (same) return [];
+  const keys = new Set<string>();
+  for (const [gk, k] of kinds) {
+    for (const s of k.sources.list()) {
+      const parsed = parseSource(s, config);
+      // An invalid source is woken too: cheap, and it keeps its Event current.
+      if (!parsed.ok || mayTarget(parsed.spec.targets, name)) keys.add(keyForSource(gk, s));
+    }
+    for (const m of k.mirrors.byIndex(BY_NAMESPACE, name)) {
+      for (const key of keysForMirror(gk, m)) keys.add(key);
+    }
+  }
+  return [...keys];
+}
+
+/** Every source, and every set of mirrors (whose source may have left the cache). */
+export function resyncKeys(kinds: Iterable<[string, WatchedKind]>): string[] {
+  const keys = new Set<string>();
+  for (const [gk, k] of kinds) {
+    for (const s of k.sources.list()) keys.add(keyForSource(gk, s));
+    for (const sk of k.mirrors.indexValues(BY_SOURCE)) {
+      const [ns, name] = sk.split("/");
+      keys.add(sourceKey(gk, ns, name));
+    }
+  }
+  return [...keys];
+}

@@ -1,0 +1,121 @@
+/**
+ * The work queue of sample-controller: keys are deduplicated, one key is never worked on by two workers
+ * at once (a key added while in flight runs again once after), failures come back after a per-key
+ * exponential backoff, and the queue is bounded by the number of distinct keys.
+ *
+ * @example
+ * ```ts
+ * import { WorkQueue } from "./work_queue.ts";
+ * const q = new WorkQueue("sources");
+ * q.add("v1/ConfigMap/default/cfg");
+ * const key = await q.get(); // "v1/ConfigMap/default/cfg"
+ * q.done(key!);
+ * ```
+ * @module
+ */
+import type { Metrics } from "../runtime/metrics.ts";
+
+/** A deduplicating, rate-limited work queue. */
+export class WorkQueue {
+  readonly #queue: string[] = [];
+  readonly #queued = new Set<string>();
+  readonly #processing = new Set<string>();
+  readonly #dirty = new Set<string>();
+  readonly #failures = new Map<string, number>();
+  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #waiters: ((key: string | undefined) => void)[] = [];
+  #shuttingDown = false;
+
+  constructor(
+    readonly name: string,
+    readonly metrics?: Metrics,
+    readonly baseDelayMs = 200,
+    readonly maxDelayMs = 60_000,
+  ) {}
+
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  /** Keys waiting or being worked on. */
+  get depth(): number {
+    return this.#queue.length + this.#processing.size;
+  }
+
+  #depth(): void {
+    this.metrics?.workqueueDepth.set({ name: this.name }, this.#queue.length);
+  }
+
+  /** Adds a key unless it is already waiting; a key in flight is marked to run again after. */
+  add(key: string): void {
+    if (this.#shuttingDown) return;
+    this.metrics?.workqueueAdds.inc({ name: this.name });
+    if (this.#processing.has(key)) {
+      this.#dirty.add(key);
+      return;
+    }
+    if (this.#queued.has(key)) return;
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      this.#processing.add(key);
+      waiter(key);
+      return;
+    }
+    this.#queued.add(key);
+    this.#queue.push(key);
+    this.#depth();
+  }
+
+  /** Adds a key after its backoff: 200 ms, doubling per consecutive failure, at most a minute. */
+  addRateLimited(key: string): void {
+    const n = this.#failures.get(key) ?? 0;
+    this.#failures.set(key, n + 1);
+    this.metrics?.workqueueRetries.inc({ name: this.name });
+    this.addAfter(key, Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n));
+  }
+
+  /** Adds a key after `ms`; a later call for the same key replaces an earlier one. */
+  addAfter(key: string, ms: number): void {
+    if (this.#shuttingDown) return;
+    clearTimeout(this.#timers.get(key));
+    this.#timers.set(
+      key,
+      setTimeout(() => {
+        this.#timers.delete(key);
+        this.add(key);
+      }, ms),
+    );
+  }
+
+  /** Clears a key's failure count after a success. */
+  forget(key: string): void {
+    this.#failures.delete(key);
+  }
+
+  /** Waits for the next key; undefined once shut down. The key is in flight until {@link done}. */
+  get(): Promise<string | undefined> {
+    if (this.#shuttingDown) return Promise.resolve(undefined);
+    const key = this.#queue.shift();
+    if (key !== undefined) {
+      this.#queued.delete(key);
+      this.#processing.add(key);
+      this.#depth();
+      return Promise.resolve(key);
+    }
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Marks a key finished; if it was added meanwhile, it goes back in the queue. */
+  done(key: string): void {
+    this.#processing.delete(key);
+    if (this.#dirty.delete(key)) this.add(key);
+  }
+
+  /** Stops handing out keys; waiting workers get undefined. */
+  shutDown(): void {
+    this.#shuttingDown = true;
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    for (const w of this.#waiters.splice(0)) w(undefined);
+  }
+}

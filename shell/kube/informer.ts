@@ -1,0 +1,403 @@
+/**
+ * A watch cache (reflector and store): lists, then watches from the list's resourceVersion with bookmarks;
+ * resumes from the last resourceVersion when a watch ends, relists on 410 Gone, backs off on errors, and
+ * restarts a watch that stays silent too long. Every restart is counted and logged: never a silent stall.
+ * Cached objects drop managedFields and the last-applied annotation.
+ *
+ * @example
+ * ```ts
+ * import { Informer } from "./informer.ts";
+ * import type { KubeClient } from "./client.ts";
+ * import { createLogger } from "../runtime/log.ts";
+ * import { createMetrics } from "../runtime/metrics.ts";
+ * declare const api: KubeClient;
+ * const log = createLogger("info");
+ * const metrics = createMetrics();
+ * const inf = new Informer(api, { path: "/api/v1/namespaces", name: "namespaces" }, {
+ *   onChange: (type, obj) => console.log(type, obj.metadata?.name),
+ * }, log, metrics);
+ * inf.start();
+ * await inf.synced;
+ * ```
+ * @module
+ */
+import type { KubeObject } from "../../core/types.ts";
+import { ApiError } from "./kube_api.ts";
+import type { KubeClient, WatchEvent } from "./client.ts";
+import type { Logger } from "../runtime/log.ts";
+import type { Metrics } from "../runtime/metrics.ts";
+
+/** What to watch. */
+export interface InformerSpec {
+  /** Collection path, cluster-wide. */
+  path: string;
+  /** Name for logs and metrics. */
+  name: string;
+  labelSelector?: string;
+  /** A watch with no event or bookmark for this long is restarted. Default 5 minutes. */
+  idleTimeoutMs?: number;
+  /**
+   * Secondary indexes, kept in step with every change to the cache (watch events, relists, and our own
+   * writes put in with `observe` or dropped with `drop`): index name → the values an object is filed under.
+   */
+  indexers?: Readonly<Record<string, (obj: KubeObject) => readonly string[]>>;
+}
+
+/** What an informer needs of the API client: paged lists and watches. */
+export type ListWatchClient = Pick<KubeClient, "list" | "watch">;
+
+/** A cache the reconciler reads, and writes its own results through. */
+export interface ObjectCache {
+  get(key: string): KubeObject | undefined;
+  list(): KubeObject[];
+  byIndex(name: string, value: string): KubeObject[];
+  indexValues(name: string): string[];
+  /** Puts the answer of our own write in, ahead of its watch event (never over a newer version). */
+  observe(obj: KubeObject): void;
+  /** Drops an object we deleted, ahead of its watch event. */
+  drop(key: string): void;
+}
+
+/** Change callbacks; they must not block. */
+export interface InformerHandlers {
+  onChange(type: "ADDED" | "MODIFIED" | "DELETED", obj: KubeObject, old?: KubeObject): void;
+  /** After every (re)list has been applied to the cache. */
+  onSynced?(): void;
+}
+
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+/** Drops what the controller never reads, to keep the cache small. */
+export function slim(obj: KubeObject): KubeObject {
+  const meta = obj.metadata;
+  if (!meta) return obj;
+  const { managedFields: _m, ...rest } = meta;
+  if (rest.annotations && LAST_APPLIED in rest.annotations) {
+    const { [LAST_APPLIED]: _l, ...annotations } = rest.annotations;
+    rest.annotations = annotations;
+  }
+  return { ...obj, metadata: rest };
+}
+
+/** The cache key of an object: `namespace/name`, or `name` for cluster-scoped ones. */
+export function objectKey(obj: KubeObject): string {
+  const ns = obj.metadata?.namespace;
+  return ns ? `${ns}/${obj.metadata?.name}` : (obj.metadata?.name ?? "");
+}
+
+/** Whether `a` is a newer version than `b` (resourceVersions compare as numbers when both are). */
+function newer(a: KubeObject, b: KubeObject): boolean {
+  const ra = a.metadata?.resourceVersion ?? "";
+  const rb = b.metadata?.resourceVersion ?? "";
+  if (/^[0-9]+$/.test(ra) && /^[0-9]+$/.test(rb)) return BigInt(ra) > BigInt(rb);
+  return false;
+}
+
+/** Whether a list or watch failure is one that retrying cannot fix. */
+export function lastingFailure(e: unknown): boolean {
+  if (e instanceof ApiError) return e.status === 401 || e.status === 403;
+  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) return true;
+  const code = String((e as { code?: unknown })?.code ?? "");
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/.test(code)) return true;
+  // The fetch library wraps the TLS error; its text is all that is left of the cause.
+  const message = e instanceof Error ? e.message : String(e);
+  return /certificate|unable to verify|CERT_|Requires .* access/i.test(message);
+}
+
+/** Whether `obj` was written after the collection version `rv` (a list's resourceVersion). */
+function newerThanVersion(obj: KubeObject, rv: string): boolean {
+  const ro = obj.metadata?.resourceVersion ?? "";
+  return /^[0-9]+$/.test(ro) && /^[0-9]+$/.test(rv) && BigInt(ro) > BigInt(rv);
+}
+
+/** One list-and-watch cache. */
+export class Informer implements ObjectCache {
+  readonly #store = new Map<string, KubeObject>();
+  /** index name → indexed value → cache keys */
+  readonly #indices = new Map<string, Map<string, Set<string>>>();
+  readonly #synced = Promise.withResolvers<void>();
+  #hasSynced = false;
+  #stopped = false;
+  #abort?: () => void;
+  #resourceVersion = "";
+  #lastEvent = 0;
+  #idleTimer?: ReturnType<typeof setInterval>;
+  #wake?: () => void;
+
+  constructor(
+    readonly api: ListWatchClient,
+    readonly spec: InformerSpec,
+    readonly handlers: InformerHandlers,
+    readonly log: Logger,
+    readonly metrics?: Metrics,
+  ) {}
+
+  /** Resolves once the first list is in the cache. */
+  get synced(): Promise<void> {
+    return this.#synced.promise;
+  }
+
+  get hasSynced(): boolean {
+    return this.#hasSynced;
+  }
+
+  /** The cached object at `key`. */
+  get(key: string): KubeObject | undefined {
+    return this.#store.get(key);
+  }
+
+  /** Every cached object. */
+  list(): KubeObject[] {
+    return [...this.#store.values()];
+  }
+
+  /** The cached objects filed under `value` in the index `name`. */
+  byIndex(name: string, value: string): KubeObject[] {
+    const keys = this.#indices.get(name)?.get(value);
+    return keys ? [...keys].map((k) => this.#store.get(k)!) : [];
+  }
+
+  /** The values the index `name` holds objects under. */
+  indexValues(name: string): string[] {
+    return [...(this.#indices.get(name)?.keys() ?? [])];
+  }
+
+  /** Every store change goes through here and {@link #remove}, so the indexes never drift. */
+  #put(key: string, obj: KubeObject): void {
+    this.#unindex(key);
+    this.#store.set(key, obj);
+    for (const [name, fn] of Object.entries(this.spec.indexers ?? {})) {
+      const index = this.#indices.get(name) ?? new Map<string, Set<string>>();
+      this.#indices.set(name, index);
+      for (const value of fn(obj)) {
+        const keys = index.get(value) ?? new Set<string>();
+        keys.add(key);
+        index.set(value, keys);
+      }
+    }
+  }
+
+  #remove(key: string): void {
+    this.#unindex(key);
+    this.#store.delete(key);
+  }
+
+  #unindex(key: string): void {
+    const old = this.#store.get(key);
+    if (!old) return;
+    for (const [name, fn] of Object.entries(this.spec.indexers ?? {})) {
+      const index = this.#indices.get(name);
+      for (const value of fn(old)) {
+        const keys = index?.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) index!.delete(value);
+      }
+    }
+  }
+
+  get size(): number {
+    return this.#store.size;
+  }
+
+  /**
+   * Puts the answer of our own write into the cache ahead of its watch event, unless the cache already
+   * holds a newer version, so that a reconcile right after a write does not act on the old object.
+   */
+  observe(obj: KubeObject): void {
+    const key = objectKey(obj);
+    const cached = this.#store.get(key);
+    if (cached && newer(cached, obj)) return;
+    this.#put(key, slim(obj));
+  }
+
+  /** Drops an object we deleted, ahead of its watch event. */
+  drop(key: string): void {
+    this.#remove(key);
+  }
+
+  /** Starts the list-and-watch loop in the background. */
+  start(): void {
+    this.#run().catch((e) =>
+      this.log.error("informer loop ended", { informer: this.spec.name, error: String(e) })
+    );
+  }
+
+  /** Stops the loop and the watch. */
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#idleTimer);
+    this.#abort?.();
+    this.#wake?.();
+    this.metrics?.watchLastEvent.remove({ resource: this.spec.name });
+  }
+
+  #touch(): void {
+    this.#lastEvent = Date.now();
+    this.metrics?.watchLastEvent.set({ resource: this.spec.name }, this.#lastEvent / 1000);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  async #list(): Promise<void> {
+    const { items, resourceVersion: rv } = await this.api.list(this.spec.path, {
+      labelSelector: this.spec.labelSelector,
+    });
+    const fresh = new Map<string, KubeObject>();
+    for (const item of items) {
+      const obj = slim(item);
+      fresh.set(objectKey(obj), obj);
+    }
+    const old = new Map(this.#store);
+    this.#store.clear();
+    this.#indices.clear();
+    for (const [k, v] of fresh) this.#put(k, v);
+    // Our own writes observed after the list's snapshot (a list served from a lagging watch cache after
+    // an API server restart) stay: dropping them would make the next reconcile write them again.
+    for (const [k, v] of old) {
+      const listed = fresh.get(k);
+      if (listed ? newer(v, listed) : newerThanVersion(v, rv)) {
+        this.#put(k, v);
+        fresh.set(k, v);
+      }
+    }
+    this.#resourceVersion = rv;
+    this.#touch();
+    for (const [k, v] of fresh) {
+      const before = old.get(k);
+      if (!before) this.handlers.onChange("ADDED", v);
+      else if (before.metadata?.resourceVersion !== v.metadata?.resourceVersion) {
+        this.handlers.onChange("MODIFIED", v, before);
+      }
+    }
+    for (const [k, v] of old) if (!fresh.has(k)) this.handlers.onChange("DELETED", v);
+    if (!this.#hasSynced) {
+      this.#hasSynced = true;
+      this.#synced.resolve();
+    }
+    this.handlers.onSynced?.();
+  }
+
+  #apply(event: WatchEvent): void {
+    this.#touch();
+    const rv = event.object?.metadata?.resourceVersion;
+    if (event.type === "BOOKMARK") {
+      if (rv) this.#resourceVersion = rv;
+      return;
+    }
+    const obj = slim(event.object);
+    const key = objectKey(obj);
+    const before = this.#store.get(key);
+    if (before && newer(before, obj)) {
+      // An event older than what we hold: typically the DELETED of the object we replaced, arriving after
+      // our own create was observed. Applying it would drop the new object from the cache.
+      if (rv) this.#resourceVersion = rv;
+      return;
+    }
+    if (event.type === "DELETED") {
+      this.#remove(key);
+      this.handlers.onChange("DELETED", obj, before);
+    } else {
+      this.#put(key, obj);
+      this.handlers.onChange(before ? "MODIFIED" : "ADDED", obj, before);
+    }
+    if (rv) this.#resourceVersion = rv;
+  }
+
+  async #run(): Promise<void> {
+    let needList = true;
+    let failures = 0;
+    const idleMs = this.spec.idleTimeoutMs ?? 300_000;
+    this.#idleTimer = setInterval(() => {
+      if (this.#abort && Date.now() - this.#lastEvent > idleMs) {
+        this.log.warn("watch silent for too long; restarting it", {
+          informer: this.spec.name,
+          idleSeconds: idleMs / 1000,
+        });
+        this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "idle" });
+        this.#abort();
+      }
+    }, Math.max(100, Math.min(idleMs / 2, 10_000)));
+    while (!this.#stopped) {
+      try {
+        if (needList) {
+          await this.#list();
+          needList = false;
+        }
+        const ended = Promise.withResolvers<{ err?: unknown; gone: boolean }>();
+        let gone = false;
+        // Server-side timeouts spread watch restarts out, as client-go does.
+        const timeoutSeconds = 240 + Math.floor(Math.random() * 120);
+        this.#abort = await this.api.watch(
+          this.spec.path,
+          {
+            watch: true,
+            labelSelector: this.spec.labelSelector,
+            resourceVersion: this.#resourceVersion,
+            allowWatchBookmarks: true,
+            timeoutSeconds,
+          },
+          (event) => {
+            if (event.type === "ERROR") {
+              const status = event.object as { code?: number; message?: string };
+              if (status.code === 410) gone = true;
+              else this.log.warn("watch error event", { informer: this.spec.name, message: status.message });
+              this.#abort?.();
+              return;
+            }
+            this.#apply(event);
+          },
+          (err) => ended.resolve({ err, gone }),
+        );
+        this.#touch();
+        const result = await ended.promise;
+        this.#abort = undefined;
+        if (this.#stopped) break;
+        if (result.gone || gone) {
+          this.log.info("watch expired (410 Gone); relisting", { informer: this.spec.name });
+          this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "expired" });
+          needList = true;
+          failures = 0;
+          continue;
+        }
+        const err = result.err;
+        const aborted = err instanceof Error && (err.name === "AbortError" || /aborted/i.test(err.message));
+        if (err && !aborted) throw err;
+        if (!aborted) this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "closed" });
+        failures = 0;
+      } catch (e) {
+        if (this.#stopped) break;
+        failures++;
+        const status = e instanceof ApiError ? e.status : undefined;
+        if (status === 410) needList = true;
+        // After repeated failures, relist: the resourceVersion may be too old.
+        if (failures >= 3) needList = true;
+        const backoff = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+        // Some failures no retry can fix (a refused certificate, missing rights or permissions): those,
+        // and any failure that keeps coming back, are errors for the operator; passing ones are warnings.
+        const permanent = lastingFailure(e);
+        (permanent || failures >= 5 ? this.log.error : this.log.warn)(
+          permanent
+            ? "watch failed and will keep failing until the cause is fixed; retrying"
+            : "watch failed; retrying",
+          {
+            informer: this.spec.name,
+            error: e instanceof Error ? e.message : String(e),
+            status,
+            attempt: failures,
+            retryInMs: backoff,
+          },
+        );
+        this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "error" });
+        await this.#sleep(backoff);
+      }
+    }
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The controller's one door to the API server: client-node's kubeconfig, authentication and transport,
+ * a token bucket in front of every request, a User-Agent, and a count of requests by verb and code.
+ * Objects go in and out as plain JSON: nothing is lost to typed models.
+ *
+ * @example
+ * ```ts
+ * import { KubeApi, loadKubeConfig } from "./kube_api.ts";
+ * const api = new KubeApi(loadKubeConfig(undefined), { qps: 50, burst: 100 });
+ * const list = await api.get("/api/v1/namespaces");
+ * ```
+ * @module
+ */
+import * as k8s from "@kubernetes/client-node";
+import { Buffer } from "node:buffer";
+import type { KubeObject } from "../../core/types.ts";
+import type { KubeClient, Method, RequestOptions, WatchEvent } from "./client.ts";
+import type { Metrics } from "../runtime/metrics.ts";
+import { TokenBucket } from "./rate_limiter.ts";
+
+/** The version in the User-Agent. */
+export const VERSION = "0.1.0";
+
+/** An error answer from the API server. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly reason: string, message: string, readonly body?: unknown) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/**
+ * Where the system's CA bundle lives (the same list Go's crypto/x509 reads), after `$SSL_CERT_FILE`. The
+ * controller's permission flags allow reading exactly these files.
+ */
+export const SYSTEM_CA_BUNDLES: readonly string[] = [
+  "/etc/ssl/certs/ca-certificates.crt",
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/ca-bundle.pem",
+  "/etc/pki/tls/cacert.pem",
+  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+  "/etc/ssl/cert.pem",
+];
+
+/** The first readable system CA bundle, or undefined. */
+function systemCaBundle(): string | undefined {
+  const env = Deno.env.get("SSL_CERT_FILE");
+  for (const path of env ? [env, ...SYSTEM_CA_BUNDLES] : SYSTEM_CA_BUNDLES) {
+    try {
+      const pem = Deno.readTextFileSync(path);
+      if (pem.includes("BEGIN CERTIFICATE")) return pem;
+    } catch {
+      // missing, or not readable under the permission flags: try the next
+    }
+  }
+  return undefined;
+}
+
+/** Loads the kubeconfig: `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`, else in-cluster. */
+export function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  const env = Deno.env.get("KUBECONFIG");
+  if (path) kc.loadFromFile(path);
+  else if (env) kc.loadFromFile(env.split(":")[0]);
+  else if (Deno.env.get("KUBERNETES_SERVICE_HOST")) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return withSystemRoots(kc);
+}
+
+/**
+ * A cluster with no CA in the kubeconfig (a publicly trusted server certificate, or
+ * `insecure-skip-tls-verify`) gets the system's CA bundle: without an explicit CA, Deno's TLS for Node
+ * asks for `--allow-sys`, which the controller does not have, and every request would fail.
+ */
+function withSystemRoots(kc: k8s.KubeConfig): k8s.KubeConfig {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster || cluster.caData || cluster.caFile || !cluster.server.startsWith("https:")) return kc;
+  const pem = systemCaBundle();
+  if (!pem) {
+    throw new Error(
+      `the kubeconfig's cluster ${cluster.name} has no certificate-authority(-data) and no system CA bundle ` +
+        `is readable (${SYSTEM_CA_BUNDLES[0]}, … or $SSL_CERT_FILE): add the CA to the kubeconfig`,
+    );
+  }
+  const caData = Buffer.from(pem, "utf8").toString("base64");
+  kc.clusters = kc.clusters.map((c) => c.name === cluster.name ? { ...c, caData } : c);
+  return kc;
+}
+
+export type { WatchEvent } from "./client.ts";
+
+/** Options for {@link KubeApi}. */
+export interface KubeApiOptions {
+  qps: number;
+  burst: number;
+  metrics?: Metrics;
+  userAgent?: string;
+}
+
+const VERB: Record<string, string> = {
+  GET: "get",
+  POST: "create",
+  PUT: "update",
+  PATCH: "patch",
+  DELETE: "delete",
+};
+
+/** Requests to the API server through client-node's transport and auth. */
+export class KubeApi implements KubeClient {
+  readonly server: string;
+  readonly #bucket: TokenBucket;
+  readonly #http = new k8s.IsomorphicFetchHttpLibrary();
+  readonly #servers: k8s.ServerConfiguration<Record<string, string>>;
+  readonly #userAgent: string;
+
+  constructor(readonly kc: k8s.KubeConfig, readonly options: KubeApiOptions) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error("the kubeconfig has no current cluster");
+    this.server = cluster.server;
+    this.#servers = new k8s.ServerConfiguration(cluster.server, {});
+    this.#bucket = new TokenBucket(options.qps, options.burst);
+    this.#userAgent = options.userAgent ?? `kubemirror/${VERSION}`;
+  }
+
+  /** Sends one request; JSON in, JSON out; throws {@link ApiError} on a non-2xx answer. */
+  async request(method: Method, path: string, options: RequestOptions = {}): Promise<any> {
+    // An aborted signal (stop, or the Lease lost) keeps a request from starting, even after the rate
+    // limiter's wait, and aborts one in flight.
+    options.signal?.throwIfAborted();
+    await this.#bucket.take();
+    options.signal?.throwIfAborted();
+    const ctx = this.#servers.makeRequestContext(path, method as k8s.HttpMethod);
+    if (options.signal) ctx.setSignal(options.signal);
+    for (const [k, v] of Object.entries(options.query ?? {})) {
+      if (v !== undefined) ctx.setQueryParam(k, String(v));
+    }
+    ctx.setHeaderParam("Accept", "application/json");
+    ctx.setHeaderParam("User-Agent", this.#userAgent);
+    if (options.body !== undefined) {
+      ctx.setHeaderParam("Content-Type", options.contentType ?? "application/json");
+      ctx.setBody(JSON.stringify(options.body));
+    }
+    await this.kc.applySecurityAuthentication(ctx);
+    let response: k8s.ResponseContext;
+    try {
+      response = await this.#http.send(ctx).toPromise();
+    } catch (e) {
+      this.options.metrics?.apiRequests.inc({ verb: this.#verb(method, path, options.query), code: "error" });
+      throw e;
+    }
+    const verb = this.#verb(method, path, options.query);
+    this.options.metrics?.apiRequests.inc({ verb, code: String(response.httpStatusCode) });
+    const text = await response.body.text();
+    let body: any;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
+      const reason = body?.reason ?? String(response.httpStatusCode);
+      throw new ApiError(
+        response.httpStatusCode,
+        reason,
+        body?.message ?? `${method} ${path}: ${response.httpStatusCode}`,
+        body,
+      );
+    }
+    return body;
+  }
+
+  #verb(method: string, path: string, query?: Record<string, unknown>): string {
+    if (method !== "GET") return VERB[method] ?? method.toLowerCase();
+    if (query?.watch) return "watch";
+    // A collection path ends in a resource name: /api/v1/namespaces, /apis/g/v/namespaces/ns/things
+    const parts = path.split("/").filter(Boolean);
+    const isCore = parts[0] === "api";
+    const rest = parts.slice(isCore ? 2 : 3);
+    return rest.length % 2 === 1 ? "list" : "get";
+  }
+
+  get(path: string, query?: RequestOptions["query"], signal?: AbortSignal): Promise<any> {
+    return this.request("GET", path, { query, signal });
+  }
+
+  /**
+   * Lists a collection page by page (500 at a time). Items get the kind their list names (FooList → Foo),
+   * since the API server leaves it out; the list's resourceVersion comes back for a watch to start from.
+   */
+  async list(
+    path: string,
+    query: Record<string, string | undefined> = {},
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    const items: KubeObject[] = [];
+    let cont: string | undefined;
+    let resourceVersion = "";
+    do {
+      const page = await this.get(path, { ...query, limit: 500, continue: cont });
+      const kind = String(page.kind ?? "").replace(/List$/, "");
+      for (const item of page.items ?? []) items.push({ apiVersion: page.apiVersion, kind, ...item });
+      cont = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    } while (cont);
+    return { items, resourceVersion };
+  }
+
+  /**
+   * Starts a watch; events arrive through `onEvent`, and `onDone` is called once when it ends
+   * (normally, with an error, or when aborted). Returns a function that aborts it.
+   */
+  async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (event: WatchEvent) => void,
+    onDone: (err?: unknown) => void,
+  ): Promise<() => void> {
+    await this.#bucket.take();
+    this.options.metrics?.apiRequests.inc({ verb: "watch", code: "started" });
+    const params: Record<string, string | number | boolean> = {};
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params[k] = v;
+    const watch = new k8s.Watch(this.kc);
+    let done = false;
+    const finish = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      onDone(err);
+    };
+    const controller = await watch.watch(
+      path,
+      params,
+      (type: string, object: KubeObject) => onEvent({ type: type as WatchEvent["type"], object }),
+      (err: unknown) => finish(err ?? undefined),
+    ).catch((e) => {
+      finish(e);
+      return undefined;
+    });
+    return () => {
+      try {
+        controller?.abort();
+      } catch {
+        // already ended
+      }
+      finish(new DOMException("aborted", "AbortError"));
+    };
+  }
+}
+
+/** Where a kind lives in the API. */
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+/** The URL path of a collection or an object. */
+export function resourcePath(r: ResourceInfo, namespace?: string, name?: string): string {
+  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+  return `${base}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ""}`;
+}
+
+/** Whether an error is an API answer with this status. */
+export function isStatus(e: unknown, status: number): boolean {
+  return e instanceof ApiError && e.status === status;
+}
