@@ -93,7 +93,9 @@ Deno.test({
           await h.cluster.restartApiServer();
           await eventually(
             async () => {
-              const list = await h.api.list("/api/v1/configmaps", { labelSelector: `${P}mirror=true` });
+              const list = await h.api.list("/api/v1/configmaps", {
+                query: { labelSelector: `${P}mirror=true` },
+              });
               assert.equal(list.items.filter((m) => m.metadata?.name === "fan").length, N);
             },
             60_000,
@@ -107,7 +109,9 @@ Deno.test({
           await Promise.all(Array.from({ length: N }, (_, i) => h.remove(CM(`fan-${i}`, "fan"))));
           await eventually(
             async () => {
-              const list = await h.api.list("/api/v1/configmaps", { labelSelector: `${P}mirror=true` });
+              const list = await h.api.list("/api/v1/configmaps", {
+                query: { labelSelector: `${P}mirror=true` },
+              });
               assert.equal(list.items.filter((m) => m.metadata?.name === "fan").length, N);
             },
             30_000,
@@ -262,7 +266,7 @@ Deno.test({
 
       /** The mirrors of `name` now, by namespace (each must be there exactly once). */
       const mirrorsOf = async (name: string) => {
-        const list = await h.api.list("/api/v1/configmaps", { labelSelector: `${P}mirror=true` });
+        const list = await h.api.list("/api/v1/configmaps", { query: { labelSelector: `${P}mirror=true` } });
         return list.items.filter((m) => m.metadata?.name === name).map((m) => m.metadata!.namespace!).sort();
       };
       const FAN = Array.from({ length: 150 }, (_, i) => `fan-${i}`).sort();

@@ -6,7 +6,8 @@
  */
 import { dirname, fromFileUrl } from "../tools/testcluster/paths.ts";
 import { type Cluster, type ClusterOptions, freePort, startCluster } from "../tools/testcluster/cluster.ts";
-import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
+import { ignoreNotFound, isStatus } from "../shell/kube/client.ts";
+import { KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
 import { buildImage, IMAGE_REFERENCE } from "../tools/image.ts";
 import { kubeconfigCredentials } from "../tools/testcluster/credentials.ts";
@@ -122,7 +123,7 @@ export class Harness {
 
   /** A kubeconfig that authenticates as a ServiceAccount, with a token the API server issues for it. */
   async serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
-    const token = await this.api.request(
+    const token = await this.api.request<{ status: { token: string } }>(
       "POST",
       `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
       {
@@ -314,7 +315,7 @@ export class Harness {
     // It exists: replace it, reading it again when the controller wrote it meanwhile (finalizer,
     // status), as kubectl retries on a conflict.
     for (let attempt = 1;; attempt++) {
-      const current = await this.api.get(`${path}/${obj.metadata!.name}`);
+      const current = await this.api.get<any>(`${path}/${obj.metadata!.name}`);
       try {
         return await this.api.request("PUT", `${path}/${obj.metadata!.name}`, {
           body: { ...obj, metadata: { ...obj.metadata, resourceVersion: current.metadata.resourceVersion } },
@@ -330,21 +331,12 @@ export class Harness {
   }
 
   /** The object, or undefined when it does not exist. */
-  async find(path: string): Promise<any> {
-    try {
-      return await this.api.get(path);
-    } catch (e) {
-      if (isStatus(e, 404)) return undefined;
-      throw e;
-    }
+  find(path: string): Promise<any> {
+    return ignoreNotFound(this.api.get(path));
   }
 
   async remove(path: string): Promise<void> {
-    try {
-      await this.api.request("DELETE", path);
-    } catch (e) {
-      if (!isStatus(e, 404)) throw e;
-    }
+    await ignoreNotFound(this.api.request("DELETE", path));
   }
 
   /** Merge-patches an object. */
@@ -357,9 +349,10 @@ export class Harness {
     namespace: string,
     name: string,
   ): Promise<{ reason: string; message: string; type: string }[]> {
-    const list = await this.api.get(`/api/v1/namespaces/${namespace}/events`, {
-      fieldSelector: `involvedObject.name=${name}`,
-    });
+    const list = await this.api.get<{ items: { reason: string; message: string; type: string }[] }>(
+      `/api/v1/namespaces/${namespace}/events`,
+      { query: { fieldSelector: `involvedObject.name=${name}` } },
+    );
     return list.items;
   }
 

@@ -208,9 +208,10 @@ Deno.test({
           const started = performance.now();
           await eventually(
             async () => {
-              const mirrors = (await h.api.list("/api/v1/configmaps", { labelSelector: `${P}mirror=true` }))
-                .items
-                .filter((m) => m.metadata!.namespace!.startsWith(`r${r}-`));
+              const mirrors =
+                (await h.api.list("/api/v1/configmaps", { query: { labelSelector: `${P}mirror=true` } }))
+                  .items
+                  .filter((m) => m.metadata!.namespace!.startsWith(`r${r}-`));
               const got = new Map(mirrors.map((m) => [
                 `${m.metadata!.namespace!.slice(`r${r}-`.length)}/${
                   m.metadata!.name!.slice(`r${r}-`.length)

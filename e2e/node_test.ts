@@ -42,11 +42,11 @@ Deno.test({
     const helm = h.cluster.binaries!.helm;
     const kubeconfig = h.cluster.kubeconfigPath("admin");
     const pods = async () =>
-      (await h.api.get(`/api/v1/namespaces/${NS}/pods`, {
-        labelSelector: "app.kubernetes.io/instance=kubemirror",
+      (await h.api.get<any>(`/api/v1/namespaces/${NS}/pods`, {
+        query: { labelSelector: "app.kubernetes.io/instance=kubemirror" },
       })).items as any[];
     const holder = async () => {
-      const lease = await h.api.get(`/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/${LEASE}`);
+      const lease = await h.api.get<any>(`/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/${LEASE}`);
       return String(lease.spec?.holderIdentity ?? "");
     };
     try {
@@ -147,9 +147,9 @@ Deno.test({
           }, { data: { a: "1" } }),
         );
         await eventually(async () => {
-          const s = await h.api.get(SECRET("team-a", "tls"));
+          const s = await h.api.get<any>(SECRET("team-a", "tls"));
           assert.equal(atob(s.data.key), "value");
-          const c = await h.api.get(CM("team-a", "shared"));
+          const c = await h.api.get<any>(CM("team-a", "shared"));
           assert.equal(c.data.a, "1");
         }, 60_000);
       });
@@ -213,7 +213,7 @@ Deno.test({
           }, { data: { b: "2" } }),
         );
         await eventually(async () => {
-          assert.equal((await h.api.get(CM("team-a", "after-handover"))).data.b, "2");
+          assert.equal((await h.api.get<any>(CM("team-a", "after-handover"))).data.b, "2");
         }, 60_000);
         console.log(`  figures: leader Pod deleted → Lease held by the other in ${handover.toFixed(1)} s`);
       });
@@ -246,12 +246,14 @@ Deno.test({
                 "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
               ]
             ) {
-              const left = (await h.api.get(path, selector)).items.map((o: any) => o.metadata.name);
+              const left = (await h.api.get<any>(path, { query: selector })).items.map((o: any) =>
+                o.metadata.name
+              );
               assert.deepEqual(left, [], `${path} still has ${left}`);
             }
             // By name too: kube-controller-manager re-creates an aggregated ClusterRole, without the
             // release's labels, when it is deleted while its pieces change (an earlier chart left one behind).
-            const roles = (await h.api.get("/apis/rbac.authorization.k8s.io/v1/clusterroles")).items
+            const roles = (await h.api.get<any>("/apis/rbac.authorization.k8s.io/v1/clusterroles")).items
               .map((o: any) => o.metadata.name as string).filter((n: string) => n.startsWith("kubemirror"));
             assert.deepEqual(roles, []);
           },

@@ -103,9 +103,8 @@ try {
     }),
   );
   while (true) {
-    const list = await h.api.get("/api/v1/configmaps", {
-      labelSelector: `${P}mirror=true`,
-      fieldSelector: "metadata.name=shared-0",
+    const list = await h.api.get<any>("/api/v1/configmaps", {
+      query: { labelSelector: `${P}mirror=true`, fieldSelector: "metadata.name=shared-0" },
     });
     if (list.items.filter((m: any) => m.data.payload.startsWith("y")).length === NAMESPACES) break;
     await sleep(50);

@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
+import { isStatus } from "../shell/kube/client.ts";
+import { KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
 import { CM, type ControllerProcess, eventually, Harness, ROOT, run, SECRET, source } from "./harness.ts";
 
@@ -98,7 +99,7 @@ Deno.test({
       return parseAllDocuments(r.out).map((d) => d.toJS() as KubeObject).filter(Boolean);
     };
     const may = async (attrs: Record<string, string>) => {
-      const review = await h.api.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+      const review = await h.api.request<any>("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
         body: {
           apiVersion: "authorization.k8s.io/v1",
           kind: "SubjectAccessReview",

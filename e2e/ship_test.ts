@@ -9,7 +9,8 @@ import { parse, parseAllDocuments } from "yaml";
 import { renderDeploy } from "../tools/render_deploy.ts";
 import { entrypoint, RUNTIME_ENV, runtimeFlags } from "../tools/image.ts";
 import { freePort } from "../tools/testcluster/cluster.ts";
-import { isStatus, KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
+import { isStatus } from "../shell/kube/client.ts";
+import { KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
 import { CM, eventually, Harness, ROOT, run, SECRET, sleep, source } from "./harness.ts";
 

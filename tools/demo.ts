@@ -45,7 +45,9 @@ try {
     const rows: string[][] = [];
     for (const [gv, plural, kind] of kinds) {
       const base = gv.includes("/") ? `/apis/${gv}` : `/api/${gv}`;
-      const items = (await h.api.get(`${base}/${plural}`, { labelSelector: `${P}mirror=true` })).items ?? [];
+      const items =
+        (await h.api.get<any>(`${base}/${plural}`, { query: { labelSelector: `${P}mirror=true` } })).items ??
+          [];
       for (const m of items) {
         const a = m.metadata.annotations ?? {};
         rows.push([

@@ -18,8 +18,7 @@
  */
 import type { PlanAction } from "../../core/plan.ts";
 import type { KubeObject } from "../../core/types.ts";
-import { ApiError, isStatus, type ResourceInfo, resourcePath } from "../kube/kube_api.ts";
-import type { KubeClient } from "../kube/client.ts";
+import { ApiError, isStatus, type KubeClient, type ResourceInfo, resourcePath } from "../kube/client.ts";
 
 /** What came of one action. */
 export type Outcome =
@@ -29,9 +28,7 @@ export type Outcome =
   | { result: "failed"; error: unknown };
 
 function failure(e: unknown): Outcome {
-  if (isStatus(e, 409) && (e as ApiError).reason !== "AlreadyExists") {
-    return { result: "stale", error: e as ApiError };
-  }
+  if (isStatus(e, 409) && e.reason !== "AlreadyExists") return { result: "stale", error: e };
   return { result: "failed", error: e };
 }
 
@@ -51,11 +48,9 @@ async function create(
     if (e instanceof ApiError && e.status === 409 && e.reason === "AlreadyExists") {
       // Someone else's object (or ours, not yet in the cache): read it so the next plan can judge it.
       try {
-        const existing = await api.get(
-          resourcePath(r, action.target.namespace, action.target.name),
-          {},
+        const existing = await api.get(resourcePath(r, action.target.namespace, action.target.name), {
           signal,
-        );
+        });
         return {
           result: "exists",
           existing: { ...existing, apiVersion: action.object?.apiVersion, kind: action.object?.kind },
@@ -126,9 +121,8 @@ export async function executeAction(
         return failure(e);
       }
     }
-    default:
-      return { result: "written" };
   }
+  throw new Error(`not a write: ${action.action}`);
 }
 
 /** A merge patch of a source's finalizers and annotations, guarded by its resourceVersion. */

@@ -18,8 +18,7 @@
 import { decideRevert, FIGHT_WINDOW_MS, isFight, type RevertHistory } from "../../core/fight.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
 import type { SourceEvent } from "../../core/status.ts";
-import { resourcePath } from "../kube/kube_api.ts";
-import type { KubeClient } from "../kube/client.ts";
+import { type KubeClient, resourcePath } from "../kube/client.ts";
 
 /** Whether to revert a drifted mirror now, and what to tell the source's author. */
 export type RevertVerdict = { revertNow: true; note?: SourceEvent } | { revertNow: false; waitMs: number };
@@ -73,7 +72,7 @@ export class Fights {
     signal?: AbortSignal,
   ): Promise<string | undefined> {
     try {
-      const live = await this.client.get(resourcePath(kind, namespace, name), {}, signal);
+      const live = await this.client.get(resourcePath(kind, namespace, name), { signal });
       const entries = ((live.metadata?.managedFields ?? []) as { manager?: string; time?: string }[])
         .filter((m) => m.manager && !m.manager.startsWith("kubemirror"))
         .sort((a, b) => (a.time ?? "") < (b.time ?? "") ? 1 : -1);

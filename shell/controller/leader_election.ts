@@ -25,9 +25,9 @@ import {
   type LeaderTimings,
   type LeaseState,
 } from "../../core/leader.ts";
-import { isStatus } from "../kube/kube_api.ts";
-import type { KubeClient } from "../kube/client.ts";
+import { ignoreNotFound, isStatus, type KubeClient } from "../kube/client.ts";
 import type { Logger } from "../runtime/log.ts";
+import type { KubeObject } from "../../core/types.ts";
 
 /** Which Lease, and who we are. */
 export interface LeaseRef {
@@ -50,8 +50,19 @@ function fromMicroTime(s: string | undefined): number | undefined {
   return s ? Date.parse(s) : undefined;
 }
 
+/** A coordination.k8s.io/v1 Lease: the fields the election reads and writes. */
+interface Lease extends KubeObject {
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
 /** The Lease spec as the core sees it. */
-export function leaseState(lease: any): LeaseState {
+export function leaseState(lease: Lease | undefined): LeaseState {
   const spec = lease?.spec ?? {};
   return {
     holderIdentity: spec.holderIdentity,
@@ -66,7 +77,7 @@ export function leaseState(lease: any): LeaseState {
 export class LeaderElector {
   #stopped = false;
   #leading = false;
-  #lease?: any;
+  #lease?: Lease;
   #wake?: () => void;
   #loop?: Promise<void>;
   /** The lease record as last read, and our local time when we first saw it. */
@@ -98,12 +109,7 @@ export class LeaderElector {
 
   async #step(shuttingDown: boolean): Promise<number> {
     const signal = AbortSignal.timeout(this.timings.renewDeadlineMs);
-    let lease: any;
-    try {
-      lease = await this.api.get(this.#path(this.ref.name), {}, signal);
-    } catch (e) {
-      if (!isStatus(e, 404)) throw e;
-    }
+    const lease = await ignoreNotFound(this.api.get<Lease>(this.#path(this.ref.name), { signal }));
     const now = Date.now();
     const record = lease ? `${lease.spec?.holderIdentity}|${lease.spec?.renewTime}` : "";
     if (this.#observed?.record !== record) this.#observed = { record, at: now };
@@ -124,7 +130,7 @@ export class LeaderElector {
       leaseTransitions: decision.lease.leaseTransitions,
     };
     if (!lease) {
-      this.#lease = await this.api.request("POST", this.#path(), {
+      this.#lease = await this.api.request<Lease>("POST", this.#path(), {
         body: {
           apiVersion: "coordination.k8s.io/v1",
           kind: "Lease",
@@ -134,7 +140,7 @@ export class LeaderElector {
         signal,
       });
     } else {
-      this.#lease = await this.api.request("PUT", this.#path(this.ref.name), {
+      this.#lease = await this.api.request<Lease>("PUT", this.#path(this.ref.name), {
         body: { ...lease, spec },
         signal,
       });

@@ -34,8 +34,7 @@ import { executeAction } from "./executor.ts";
 import { Fights } from "./fights.ts";
 import type { Flags } from "../config/flags.ts";
 import type { ObjectCache } from "../kube/informer.ts";
-import { ApiError, isStatus, resourcePath } from "../kube/kube_api.ts";
-import type { KubeClient } from "../kube/client.ts";
+import { ApiError, ignoreNotFound, type KubeClient, resourcePath } from "../kube/client.ts";
 import type { Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 import { BY_NAME, controllerLabel, parseKey, RBAC_HINT, resourceName } from "./names.ts";
@@ -290,19 +289,15 @@ export class Reconciler {
         continue;
       }
       if (entry.readAt > stale) continue;
-      try {
-        const live = await this.deps.client.get(
-          resourcePath(k.kind, ns, entry.object.metadata?.name),
-          {},
-          signal,
-        );
+      const live = await ignoreNotFound(
+        this.deps.client.get(resourcePath(k.kind, ns, entry.object.metadata?.name), { signal }),
+      );
+      if (!live) map.delete(ns);
+      else {
         map.set(ns, {
           object: { ...live, apiVersion: entry.object.apiVersion, kind: entry.object.kind },
           readAt: this.#now(),
         });
-      } catch (e) {
-        if (!isStatus(e, 404)) throw e;
-        map.delete(ns);
       }
     }
     if (map.size === 0) this.#foreign.delete(key);
@@ -311,17 +306,11 @@ export class Reconciler {
 
   /** `--verify-source-freshness`: the source as the API server has it, when newer than the cache's. */
   async #fresh(r: MirrorableKind, cached: KubeObject, signal?: AbortSignal): Promise<KubeObject> {
-    try {
-      const live = await this.deps.client.get(
-        resourcePath(r, cached.metadata?.namespace, cached.metadata?.name),
-        {},
-        signal,
-      );
-      if (live.metadata?.resourceVersion !== cached.metadata?.resourceVersion) {
-        return { ...live, apiVersion: cached.apiVersion, kind: cached.kind };
-      }
-    } catch (e) {
-      if (!isStatus(e, 404)) throw e;
+    const live = await ignoreNotFound(
+      this.deps.client.get(resourcePath(r, cached.metadata?.namespace, cached.metadata?.name), { signal }),
+    );
+    if (live && live.metadata?.resourceVersion !== cached.metadata?.resourceVersion) {
+      return { ...live, apiVersion: cached.apiVersion, kind: cached.kind };
     }
     return cached;
   }

@@ -30,8 +30,7 @@ import type { SourceEvent, SourceStatus } from "../../core/status.ts";
 import type { KubeObject, SourceRef } from "../../core/types.ts";
 import { patchSourceMetadata, recordEvent } from "./executor.ts";
 import type { ObjectCache } from "../kube/informer.ts";
-import { isStatus, resourcePath } from "../kube/kube_api.ts";
-import type { KubeClient } from "../kube/client.ts";
+import { ignoreNotFound, isStatus, type KubeClient, resourcePath } from "../kube/client.ts";
 import type { Logger } from "../runtime/log.ts";
 
 /** How the writer identifies itself and how often it repeats an Event. */
@@ -125,13 +124,10 @@ export class SourceStatusWriter {
     log: Logger,
     signal?: AbortSignal,
   ): Promise<void> {
-    let live: KubeObject;
-    try {
-      live = await this.client.get(resourcePath(kind, ref.namespace, ref.name), {}, signal);
-    } catch (e) {
-      if (isStatus(e, 404)) return;
-      throw e;
-    }
+    const live = await ignoreNotFound(
+      this.client.get(resourcePath(kind, ref.namespace, ref.name), { signal }),
+    );
+    if (!live) return;
     const finalizers = live.metadata?.finalizers ?? [];
     const annotations = live.metadata?.annotations ?? {};
     if (!finalizers.includes(FINALIZER) && annotations[ANNOTATION_SYNC_STATUS] === undefined) return;

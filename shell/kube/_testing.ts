@@ -6,8 +6,14 @@
  */
 import type { KubeObject } from "../../core/types.ts";
 import type { ObjectCache } from "./informer.ts";
-import { ApiError } from "./kube_api.ts";
-import type { KubeClient, Method, RequestOptions } from "./client.ts";
+import {
+  ApiError,
+  type CallOptions,
+  type KubeClient,
+  type ListResult,
+  type Method,
+  type RequestOptions,
+} from "./client.ts";
 
 /** An in-memory API server for namespaced objects. */
 export class FakeKube implements KubeClient {
@@ -31,21 +37,21 @@ export class FakeKube implements KubeClient {
     return structuredClone(stored);
   }
 
-  request(method: Method, path: string, options: RequestOptions = {}): Promise<any> {
+  request<T = KubeObject>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
     try {
       options.signal?.throwIfAborted();
       this.requests.push(`${method} ${path}`);
-      return Promise.resolve(structuredClone(this.#handle(method, path, options.body as KubeObject)));
+      return Promise.resolve(structuredClone(this.#handle(method, path, options.body as KubeObject)) as T);
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
-  get(path: string, _query?: RequestOptions["query"], signal?: AbortSignal): Promise<any> {
-    return this.request("GET", path, { signal });
+  get<T = KubeObject>(path: string, options: CallOptions = {}): Promise<T> {
+    return this.request<T>("GET", path, { signal: options.signal });
   }
 
-  list(): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+  list<T extends KubeObject = KubeObject>(): Promise<ListResult<T>> {
     throw new Error("the reconciler never lists");
   }
 

@@ -17,14 +17,18 @@ import { MIRROR_VERBS, type MirrorableKind } from "../../core/mirrorable.ts";
 import type { KubeClient } from "./client.ts";
 
 async function allowed(api: KubeClient, kind: MirrorableKind, verb: string): Promise<boolean> {
-  const review = await api.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
-    body: {
-      apiVersion: "authorization.k8s.io/v1",
-      kind: "SelfSubjectAccessReview",
-      // No namespace: the controller reads sources and writes mirrors in every namespace.
-      spec: { resourceAttributes: { group: kind.group, resource: kind.plural, verb } },
+  const review = await api.request<{ status?: { allowed?: boolean } }>(
+    "POST",
+    "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+    {
+      body: {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SelfSubjectAccessReview",
+        // No namespace: the controller reads sources and writes mirrors in every namespace.
+        spec: { resourceAttributes: { group: kind.group, resource: kind.plural, verb } },
+      },
     },
-  });
+  );
   return review?.status?.allowed === true;
 }
 

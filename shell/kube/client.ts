@@ -1,14 +1,20 @@
 /**
- * The client seam: what the controller needs of the API server. {@link KubeApi} is the real one; tests
- * give the reconciler a fake built on an in-memory store and assert the exact requests it makes.
+ * The client seam: what the controller needs of the API server, with its errors and helpers beside it.
+ * The real client (`kube_api.ts`) is made only by the process wiring; everything else is written against
+ * this interface, and tests give it a fake built on an in-memory store (`_testing.ts`).
+ *
+ * Every method takes one options bag; its `signal` aborts the call (and keeps it from starting): the
+ * process stopping, or the Lease lost.
  *
  * @example
  * ```ts
- * import type { KubeClient } from "./client.ts";
- * async function names(client: KubeClient): Promise<string[]> {
- *   const { items } = await client.list("/api/v1/namespaces");
- *   return items.map((n) => n.metadata?.name ?? "");
- * }
+ * import { ApiError, ignoreNotFound, isStatus, resourcePath } from "./client.ts";
+ * import assert from "node:assert/strict";
+ * const secrets = { group: "", version: "v1", plural: "secrets" };
+ * assert.equal(resourcePath(secrets, "team-a", "registry"), "/api/v1/namespaces/team-a/secrets/registry");
+ * const missing = new ApiError(404, "NotFound", "secrets \"registry\" not found");
+ * assert.ok(isStatus(missing, 404));
+ * assert.equal(await ignoreNotFound(Promise.reject(missing)), undefined);
  * ```
  * @module
  */
@@ -23,28 +29,81 @@ export interface WatchEvent {
 /** An HTTP method the controller uses. */
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-/** Options of one request. */
-export interface RequestOptions {
-  body?: unknown;
-  query?: Record<string, string | number | boolean | undefined>;
-  contentType?: string;
-  /** Aborts the request (and keeps it from starting): stop, or the Lease lost. */
+/** Query parameters; undefined ones are left out. */
+export type Query = Record<string, string | number | boolean | undefined>;
+
+/** Options every call takes. */
+export interface CallOptions {
+  query?: Query;
+  /** Aborts the call (and keeps it from starting): the process stopping, or the Lease lost. */
   signal?: AbortSignal;
+}
+
+/** Options of a request with a body. */
+export interface RequestOptions extends CallOptions {
+  body?: unknown;
+  contentType?: string;
+}
+
+/** A collection as read: its items (with their kind filled in) and the version a watch starts from. */
+export interface ListResult<T extends KubeObject = KubeObject> {
+  items: T[];
+  resourceVersion: string;
 }
 
 /** Requests, paged lists and watches. */
 export interface KubeClient {
-  /** JSON in, JSON out; throws an `ApiError` on a non-2xx answer. */
-  request(method: Method, path: string, options?: RequestOptions): Promise<any>;
-  get(path: string, query?: RequestOptions["query"], signal?: AbortSignal): Promise<any>;
-  list(
-    path: string,
-    query?: Record<string, string | undefined>,
-  ): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  /** JSON in, JSON out; throws an {@link ApiError} on a non-2xx answer. */
+  request<T = KubeObject>(method: Method, path: string, options?: RequestOptions): Promise<T>;
+  /** A GET; throws an {@link ApiError} on a non-2xx answer. */
+  get<T = KubeObject>(path: string, options?: CallOptions): Promise<T>;
+  /** Every page of a collection. */
+  list<T extends KubeObject = KubeObject>(path: string, options?: CallOptions): Promise<ListResult<T>>;
+  /**
+   * Starts a watch: events arrive through `onEvent`, and `onDone` is called once when it ends (normally,
+   * with an error, or aborted). Resolves to a function that aborts it.
+   */
   watch(
     path: string,
-    query: Record<string, string | number | boolean | undefined>,
+    options: CallOptions,
     onEvent: (event: WatchEvent) => void,
     onDone: (err?: unknown) => void,
   ): Promise<() => void>;
+}
+
+/** An error answer from the API server. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly reason: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** Whether an error is an API answer with this status. */
+export function isStatus(e: unknown, status: number): e is ApiError {
+  return e instanceof ApiError && e.status === status;
+}
+
+/** The answer, or undefined when the API server says 404 Not Found; any other failure is thrown. */
+export async function ignoreNotFound<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (e) {
+    if (isStatus(e, 404)) return undefined;
+    throw e;
+  }
+}
+
+/** Where a kind lives in the API. */
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+/** The URL path of a collection (all namespaces, or one) or of an object. */
+export function resourcePath(r: ResourceInfo, namespace?: string, name?: string): string {
+  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+  return `${base}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ""}`;
 }

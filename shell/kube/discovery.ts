@@ -22,16 +22,25 @@ import {
 import type { KubeClient } from "./client.ts";
 import type { Logger } from "../runtime/log.ts";
 
+/** `/apis` as the API server sends it: the fields discovery reads. */
+interface ApiGroupList {
+  groups?: {
+    name: string;
+    versions?: { version: string }[];
+    preferredVersion?: { version: string };
+  }[];
+}
+
 /** Reads discovery and returns the mirrorable kinds. */
 export async function discoverKinds(
   api: KubeClient,
   resourceTypes: readonly ResourceType[] | undefined,
   log: Logger,
 ): Promise<{ kinds: MirrorableKind[]; errors: string[] }> {
-  const groupList = await api.get("/apis");
-  const groups: ApiGroupInfo[] = (groupList.groups ?? []).map((g: any) => ({
+  const groupList = await api.get<ApiGroupList>("/apis");
+  const groups: ApiGroupInfo[] = (groupList.groups ?? []).map((g) => ({
     name: g.name,
-    versions: (g.versions ?? []).map((v: any) => v.version),
+    versions: (g.versions ?? []).map((v) => v.version),
     preferredVersion: g.preferredVersion?.version,
   }));
   const wanted = resourceTypes
@@ -48,7 +57,9 @@ export async function discoverKinds(
     }
   }
   const lists: ApiResourceList[] = [];
-  const results = await Promise.allSettled(paths.map((p) => api.get(p.path)));
+  const results = await Promise.allSettled(
+    paths.map((p) => api.get<{ resources?: ApiResourceList["resources"] }>(p.path)),
+  );
   results.forEach((r, i) => {
     if (r.status === "fulfilled") {
       lists.push({ groupVersion: paths[i].gv, resources: r.value.resources ?? [] });

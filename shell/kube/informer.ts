@@ -22,8 +22,7 @@
  * @module
  */
 import type { KubeObject } from "../../core/types.ts";
-import { ApiError } from "./kube_api.ts";
-import type { KubeClient, WatchEvent } from "./client.ts";
+import { ApiError, type KubeClient, type WatchEvent } from "./client.ts";
 import type { Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 
@@ -248,7 +247,7 @@ export class Informer implements ObjectCache {
 
   async #list(): Promise<void> {
     const { items, resourceVersion: rv } = await this.api.list(this.spec.path, {
-      labelSelector: this.spec.labelSelector,
+      query: { labelSelector: this.spec.labelSelector },
     });
     const fresh = new Map<string, KubeObject>();
     for (const item of items) {
@@ -338,11 +337,13 @@ export class Informer implements ObjectCache {
         this.#abort = await this.api.watch(
           this.spec.path,
           {
-            watch: true,
-            labelSelector: this.spec.labelSelector,
-            resourceVersion: this.#resourceVersion,
-            allowWatchBookmarks: true,
-            timeoutSeconds,
+            query: {
+              watch: true,
+              labelSelector: this.spec.labelSelector,
+              resourceVersion: this.#resourceVersion,
+              allowWatchBookmarks: true,
+              timeoutSeconds,
+            },
           },
           (event) => {
             if (event.type === "ERROR") {

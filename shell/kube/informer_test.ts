@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { KubeObject } from "../../core/types.ts";
 import { Informer, type ListWatchClient } from "./informer.ts";
-import type { WatchEvent } from "./kube_api.ts";
+import type { WatchEvent } from "./client.ts";
 import { createLogger } from "../runtime/log.ts";
 
 /** A fake API: a list answer, and a watch whose events the test sends. */
@@ -9,9 +9,9 @@ function fakeApi(items: KubeObject[], listVersion: string) {
   let send: ((e: WatchEvent) => void) | undefined;
   let lists = 0;
   const api: ListWatchClient = {
-    list: () => {
+    list: <T extends KubeObject>() => {
       lists++;
-      return Promise.resolve({ items: structuredClone(items), resourceVersion: listVersion });
+      return Promise.resolve({ items: structuredClone(items) as T[], resourceVersion: listVersion });
     },
     watch: (_path, _query, onEvent, onDone) => {
       send = onEvent;

@@ -7,54 +7,28 @@
  * ```ts
  * import { KubeApi, loadKubeConfig } from "./kube_api.ts";
  * const api = new KubeApi(loadKubeConfig(undefined), { qps: 50, burst: 100 });
- * const list = await api.get("/api/v1/namespaces");
+ * const { items } = await api.list("/api/v1/namespaces");
  * ```
  * @module
  */
 import * as k8s from "@kubernetes/client-node";
 import { Buffer } from "node:buffer";
 import type { KubeObject } from "../../core/types.ts";
-import type { KubeClient, Method, RequestOptions, WatchEvent } from "./client.ts";
+import {
+  ApiError,
+  type CallOptions,
+  type KubeClient,
+  type ListResult,
+  type Method,
+  type RequestOptions,
+  type WatchEvent,
+} from "./client.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 import { TokenBucket } from "./rate_limiter.ts";
+import { SYSTEM_CA_BUNDLES, systemCaBundle } from "./system_ca.ts";
 
 /** The version in the User-Agent. */
 export const VERSION = "0.1.0";
-
-/** An error answer from the API server. */
-export class ApiError extends Error {
-  constructor(readonly status: number, readonly reason: string, message: string, readonly body?: unknown) {
-    super(message);
-    this.name = "ApiError";
-  }
-}
-
-/**
- * Where the system's CA bundle lives (the same list Go's crypto/x509 reads), after `$SSL_CERT_FILE`. The
- * controller's permission flags allow reading exactly these files.
- */
-export const SYSTEM_CA_BUNDLES: readonly string[] = [
-  "/etc/ssl/certs/ca-certificates.crt",
-  "/etc/pki/tls/certs/ca-bundle.crt",
-  "/etc/ssl/ca-bundle.pem",
-  "/etc/pki/tls/cacert.pem",
-  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-  "/etc/ssl/cert.pem",
-];
-
-/** The first readable system CA bundle, or undefined. */
-function systemCaBundle(): string | undefined {
-  const env = Deno.env.get("SSL_CERT_FILE");
-  for (const path of env ? [env, ...SYSTEM_CA_BUNDLES] : SYSTEM_CA_BUNDLES) {
-    try {
-      const pem = Deno.readTextFileSync(path);
-      if (pem.includes("BEGIN CERTIFICATE")) return pem;
-    } catch {
-      // missing, or not readable under the permission flags: try the next
-    }
-  }
-  return undefined;
-}
 
 /** Loads the kubeconfig: `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`, else in-cluster. */
 export function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
@@ -86,8 +60,6 @@ function withSystemRoots(kc: k8s.KubeConfig): k8s.KubeConfig {
   kc.clusters = kc.clusters.map((c) => c.name === cluster.name ? { ...c, caData } : c);
   return kc;
 }
-
-export type { WatchEvent } from "./client.ts";
 
 /** Options for {@link KubeApi}. */
 export interface KubeApiOptions {
@@ -123,7 +95,7 @@ export class KubeApi implements KubeClient {
   }
 
   /** Sends one request; JSON in, JSON out; throws {@link ApiError} on a non-2xx answer. */
-  async request(method: Method, path: string, options: RequestOptions = {}): Promise<any> {
+  async request<T = KubeObject>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
     // An aborted signal (stop, or the Lease lost) keeps a request from starting, even after the rate
     // limiter's wait, and aborts one in flight.
     options.signal?.throwIfAborted();
@@ -163,7 +135,6 @@ export class KubeApi implements KubeClient {
         response.httpStatusCode,
         reason,
         body?.message ?? `${method} ${path}: ${response.httpStatusCode}`,
-        body,
       );
     }
     return body;
@@ -179,23 +150,26 @@ export class KubeApi implements KubeClient {
     return rest.length % 2 === 1 ? "list" : "get";
   }
 
-  get(path: string, query?: RequestOptions["query"], signal?: AbortSignal): Promise<any> {
-    return this.request("GET", path, { query, signal });
+  get<T = KubeObject>(path: string, options: CallOptions = {}): Promise<T> {
+    return this.request<T>("GET", path, options);
   }
 
   /**
    * Lists a collection page by page (500 at a time). Items get the kind their list names (FooList → Foo),
    * since the API server leaves it out; the list's resourceVersion comes back for a watch to start from.
    */
-  async list(
+  async list<T extends KubeObject = KubeObject>(
     path: string,
-    query: Record<string, string | undefined> = {},
-  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
-    const items: KubeObject[] = [];
+    options: CallOptions = {},
+  ): Promise<ListResult<T>> {
+    const items: T[] = [];
     let cont: string | undefined;
     let resourceVersion = "";
     do {
-      const page = await this.get(path, { ...query, limit: 500, continue: cont });
+      const page = await this.get<KubeList<T>>(path, {
+        query: { ...options.query, limit: 500, continue: cont },
+        signal: options.signal,
+      });
       const kind = String(page.kind ?? "").replace(/List$/, "");
       for (const item of page.items ?? []) items.push({ apiVersion: page.apiVersion, kind, ...item });
       cont = page.metadata?.continue || undefined;
@@ -210,14 +184,15 @@ export class KubeApi implements KubeClient {
    */
   async watch(
     path: string,
-    query: Record<string, string | number | boolean | undefined>,
+    options: CallOptions,
     onEvent: (event: WatchEvent) => void,
     onDone: (err?: unknown) => void,
   ): Promise<() => void> {
+    options.signal?.throwIfAborted();
     await this.#bucket.take();
     this.options.metrics?.apiRequests.inc({ verb: "watch", code: "started" });
     const params: Record<string, string | number | boolean> = {};
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) params[k] = v;
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) params[k] = v;
     const watch = new k8s.Watch(this.kc);
     let done = false;
     const finish = (err?: unknown) => {
@@ -234,7 +209,7 @@ export class KubeApi implements KubeClient {
       finish(e);
       return undefined;
     });
-    return () => {
+    const abort = () => {
       try {
         controller?.abort();
       } catch {
@@ -242,24 +217,15 @@ export class KubeApi implements KubeClient {
       }
       finish(new DOMException("aborted", "AbortError"));
     };
+    options.signal?.addEventListener("abort", abort, { once: true });
+    return abort;
   }
 }
 
-/** Where a kind lives in the API. */
-export interface ResourceInfo {
-  group: string;
-  version: string;
-  plural: string;
-}
-
-/** The URL path of a collection or an object. */
-export function resourcePath(r: ResourceInfo, namespace?: string, name?: string): string {
-  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
-  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
-  return `${base}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ""}`;
-}
-
-/** Whether an error is an API answer with this status. */
-export function isStatus(e: unknown, status: number): boolean {
-  return e instanceof ApiError && e.status === status;
+/** A list answer as the API server sends it. */
+interface KubeList<T> {
+  apiVersion?: string;
+  kind?: string;
+  items?: T[];
+  metadata?: { continue?: string; resourceVersion?: string };
 }

@@ -18,7 +18,8 @@ import { LABEL_ENABLED, LABEL_MIRROR } from "../../core/markers.ts";
 import { type KubeObject, type NamespaceInfo, namespaceInfo } from "../../core/types.ts";
 import { discoverKinds } from "../kube/discovery.ts";
 import type { Flags } from "../config/flags.ts";
-import { KubeApi, loadKubeConfig, resourcePath } from "../kube/kube_api.ts";
+import { KubeApi, loadKubeConfig } from "../kube/kube_api.ts";
+import { resourcePath } from "../kube/client.ts";
 import { createLogger } from "../runtime/log.ts";
 
 async function listAll(api: KubeApi, path: string, query: Record<string, string>): Promise<KubeObject[]> {
