@@ -9,9 +9,8 @@
  * @module
  */
 import process from "node:process";
-import { readCluster } from "./shell/plan/cluster_reader.ts";
-import { runPlan } from "./shell/plan/plan_command.ts";
 import { runController } from "./shell/run_controller.ts";
+import { runPlanProcess } from "./shell/run_plan.ts";
 
 if (import.meta.main) {
   // client-node's fetch loads Node's deprecated punycode module on first use; the warning would break
@@ -19,13 +18,7 @@ if (import.meta.main) {
   process.noDeprecation = true;
   const [command, ...rest] = Deno.args;
   if (command === "plan") {
-    const encoder = new TextEncoder();
-    const code = await runPlan(rest, {
-      write: (s) => Deno.stdout.writeSync(encoder.encode(s)),
-      writeError: (s) => Deno.stderr.writeSync(encoder.encode(s)),
-      readCluster,
-    });
-    Deno.exit(code);
+    Deno.exit(await runPlanProcess(rest));
   } else {
     Deno.exit(await runController(Deno.args));
   }

@@ -10,7 +10,7 @@
  * @module
  */
 import { Controller } from "./controller/controller.ts";
-import { FLAG_NAMES, parseFlags } from "./config/flags.ts";
+import { FLAG_NAMES, parseFlags, wantsHelp } from "./config/flags.ts";
 import { startHeapRelease } from "./heap_release.ts";
 import { serveEndpoints } from "./http_server.ts";
 import { KubeApi, loadKubeConfig, VERSION } from "./kube/kube_api.ts";
@@ -28,12 +28,12 @@ See README.md for what each does; LOG_LEVEL=debug|info|warn|error sets logging.
 
 /** Runs until SIGTERM or SIGINT; returns the exit code. */
 export async function runController(argv: readonly string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    console.log(CONTROLLER_USAGE);
+    return 0;
+  }
   const parsed = parseFlags(argv, { POD_NAMESPACE: Deno.env.get("POD_NAMESPACE") });
   if (!parsed.ok) {
-    if (parsed.error === "help") {
-      console.log(CONTROLLER_USAGE);
-      return 0;
-    }
     console.error(`kubemirror: ${parsed.error}\n\n${CONTROLLER_USAGE}`);
     return 2;
   }

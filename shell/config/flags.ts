@@ -5,50 +5,68 @@
  *
  * @example
  * ```ts
- * import { parseFlags } from "./flags.ts";
+ * import { parseFlags, parsePlanFlags, wantsHelp } from "./flags.ts";
+ * import assert from "node:assert/strict";
  * const r = parseFlags(["--max-targets=20", "--leader-elect=false"]);
- * // r.ok && r.flags.maxTargets === 20 && r.flags.leaderElect === false
+ * assert.ok(r.ok);
+ * assert.equal(r.flags.config.maxTargets, 20);
+ * assert.equal(r.flags.leaderElect, false);
+ * assert.ok(!parseFlags(["-f", "examples/"]).ok, "-f is kubemirror plan's");
+ * assert.ok(parsePlanFlags(["-f", "examples/"]).ok);
+ * assert.ok(wantsHelp(["--help"]));
  * ```
  * @module
  */
 import { parseArgs } from "node:util";
-import type { MirrorConfig } from "../../core/config.ts";
+import { DEFAULT_CONFIG, type MirrorConfig } from "../../core/config.ts";
 import { namespacePatternError, splitList } from "../../core/glob.ts";
 import { parseResourceType, type ResourceType } from "../../core/mirrorable.ts";
 import type { Level } from "../runtime/log.ts";
 
-/** Every flag, parsed. */
-export interface Flags {
-  metricsBindAddress: string;
-  healthProbeBindAddress: string;
-  leaderElect: boolean;
-  leaderElectionId: string;
-  leaderElectionNamespace: string;
+/** The flags both commands take. */
+export interface CommonFlags {
   resourceTypes?: ResourceType[];
-  discoveryIntervalMs: number;
-  workerThreads: number;
   rateLimitQps: number;
   rateLimitBurst: number;
-  resyncPeriodMs: number;
-  /** A watch with no event or bookmark for this long is restarted. */
-  watchIdleTimeoutMs: number;
-  verifySourceFreshness: boolean;
   kubeconfig?: string;
   /** From the earlier binary's logging flags (`--zap-log-level`, `--zap-devel`); else `LOG_LEVEL` rules. */
   logLevel?: Level;
   /** One line each for accepted flags that do nothing here, to log once at start. */
   notes: string[];
   config: MirrorConfig;
-  /** `plan` only: manifest files and folders. */
-  files: string[];
-  /** `plan` only. */
-  output: "json" | "yaml" | "table";
   /** Positional arguments left over. */
   positionals: string[];
 }
 
-/** The result of {@link parseFlags}. */
-export type ParsedFlags = { ok: true; flags: Flags } | { ok: false; error: string };
+/** The controller's flags. */
+export interface ControllerFlags extends CommonFlags {
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionId: string;
+  leaderElectionNamespace: string;
+  discoveryIntervalMs: number;
+  workerThreads: number;
+  resyncPeriodMs: number;
+  /** A watch with no event or bookmark for this long is restarted. */
+  watchIdleTimeoutMs: number;
+  verifySourceFreshness: boolean;
+}
+
+/** `kubemirror plan`'s flags: the controller's that shape a plan, and its own. */
+export interface PlanFlags extends ControllerFlags {
+  /** Manifest files and folders. */
+  files: string[];
+  output: "json" | "yaml" | "table";
+}
+
+/** The result of parsing: the flags, or a usage error. */
+export type ParsedFlags<F = ControllerFlags> = { ok: true; flags: F } | { ok: false; error: string };
+
+/** Whether the arguments ask for the usage text (`-h`, `--help`); checked before parsing. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.some((a) => /^--?(h|help)(=true)?$/.test(a));
+}
 
 const BOOLEAN_FLAGS = [
   "leader-elect",
@@ -60,6 +78,9 @@ const BOOLEAN_FLAGS = [
   "zap-devel",
 ];
 
+const limits = DEFAULT_CONFIG.transformLimits;
+
+/** Every flag with its default: the one place defaults are written (the core's for what shapes a plan). */
 const OPTIONS = {
   "metrics-bind-address": { type: "string", default: ":8080" },
   "health-probe-bind-address": { type: "string", default: ":8081" },
@@ -70,7 +91,7 @@ const OPTIONS = {
   "source-namespaces": { type: "string", multiple: true },
   "resource-types": { type: "string", multiple: true },
   "discovery-interval": { type: "string", default: "5m" },
-  "max-targets": { type: "string", default: "100" },
+  "max-targets": { type: "string", default: String(DEFAULT_CONFIG.maxTargets) },
   "worker-threads": { type: "string", default: "5" },
   "rate-limit-qps": { type: "string", default: "50" },
   "rate-limit-burst": { type: "string", default: "100" },
@@ -78,10 +99,10 @@ const OPTIONS = {
   "watch-idle-timeout": { type: "string", default: "5m" },
   "strip-label-prefixes": { type: "string", multiple: true },
   "strip-annotation-prefixes": { type: "string", multiple: true },
-  "transform-max-rules": { type: "string", default: "50" },
-  "transform-max-rule-bytes": { type: "string", default: "10240" },
-  "transform-timeout": { type: "string", default: "100ms" },
-  "transform-max-rendered-bytes": { type: "string", default: "1048576" },
+  "transform-max-rules": { type: "string", default: String(limits.maxRules) },
+  "transform-max-rule-bytes": { type: "string", default: String(limits.maxRuleBytes) },
+  "transform-timeout": { type: "string", default: `${limits.timeoutMs}ms` },
+  "transform-max-rendered-bytes": { type: "string", default: String(limits.maxRenderedBytes) },
   "kubeconfig": { type: "string" },
   // The earlier binary's, accepted unchanged (see notes in parseFlags).
   "watcher-scan-interval": { type: "string" },
@@ -89,12 +110,17 @@ const OPTIONS = {
   "zap-log-level": { type: "string" },
   "zap-stacktrace-level": { type: "string" },
   "zap-time-encoding": { type: "string" },
+  // kubemirror plan's own.
   "filename": { type: "string", short: "f", multiple: true },
   "output": { type: "string", short: "o", default: "json" },
 } as const;
 
-/** The flag names, for usage text. */
-export const FLAG_NAMES: readonly string[] = [...Object.keys(OPTIONS), ...BOOLEAN_FLAGS].sort();
+/** Flags only `kubemirror plan` takes; the controller refuses them. */
+const PLAN_ONLY = ["filename", "output"] as const;
+
+/** The controller's flag names, for usage text. */
+export const FLAG_NAMES: readonly string[] = [...Object.keys(OPTIONS), ...BOOLEAN_FLAGS]
+  .filter((f) => !(PLAN_ONLY as readonly string[]).includes(f)).sort();
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -115,11 +141,36 @@ export function parseDuration(text: string): number | undefined {
   return at === 0 ? undefined : total;
 }
 
-/** Parses argv; every problem is a usage error. */
+/** Parses the controller's argv; every problem is a usage error, and so is a flag of `kubemirror plan`. */
 export function parseFlags(
   argv: readonly string[],
   env: Record<string, string | undefined> = {},
-): ParsedFlags {
+): ParsedFlags<ControllerFlags> {
+  const parsed = parseAll(argv, env);
+  if (!parsed.ok) return parsed;
+  const { files: _files, output: _output, ...flags } = parsed.flags;
+  const given = parsed.given;
+  for (const f of PLAN_ONLY) {
+    if (given.has(f)) {
+      return { ok: false, error: `--${f} is a flag of kubemirror plan, not of the controller` };
+    }
+  }
+  return { ok: true, flags };
+}
+
+/** Parses `kubemirror plan`'s argv: its own flags and the controller's. */
+export function parsePlanFlags(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = {},
+): ParsedFlags<PlanFlags> {
+  const parsed = parseAll(argv, env);
+  return parsed.ok ? { ok: true, flags: parsed.flags } : parsed;
+}
+
+function parseAll(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): { ok: true; flags: PlanFlags; given: Set<string> } | { ok: false; error: string } {
   const booleans: Record<string, boolean> = {};
   const rest: string[] = [];
   for (const arg of argv) {
@@ -135,10 +186,18 @@ export function parseFlags(
   }
   let values: Record<string, string | string[] | undefined>;
   let positionals: string[];
+  let given: Set<string>;
   try {
-    const parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+    const parsed = parseArgs({
+      args: rest,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
     values = parsed.values as Record<string, string | string[] | undefined>;
     positionals = parsed.positionals;
+    given = new Set(parsed.tokens.flatMap((t) => t.kind === "option" ? [t.name] : []));
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : String(e) };
   }
@@ -186,7 +245,7 @@ export function parseFlags(
     errors.push(`-o must be json, yaml or table, not "${output}"`);
   }
   const config: MirrorConfig = {
-    namedKinds: resourceTypes?.map((t) => `${t.group}/${t.kind}`),
+    ...(resourceTypes ? { namedKinds: resourceTypes.map((t) => `${t.group}/${t.kind}`) } : {}),
     excludedNamespaces: globs("excluded-namespaces"),
     includedNamespaces: globs("included-namespaces"),
     sourceNamespaces: globs("source-namespaces"),
@@ -201,7 +260,7 @@ export function parseFlags(
       maxRenderedBytes: int("transform-max-rendered-bytes", 1),
     },
   };
-  const flags: Flags = {
+  const flags: PlanFlags = {
     metricsBindAddress: str("metrics-bind-address"),
     healthProbeBindAddress: str("health-probe-bind-address"),
     leaderElect: booleans["leader-elect"] ?? true,
@@ -221,12 +280,11 @@ export function parseFlags(
     notes,
     config,
     files: (values.filename as string[] | undefined) ?? [],
-    output: output as Flags["output"],
+    output: output as PlanFlags["output"],
     positionals,
   };
-  if (booleans.help) return { ok: false, error: "help" };
   if (errors.length > 0) return { ok: false, error: errors.join("\n") };
-  return { ok: true, flags };
+  return { ok: true, flags, given };
 }
 
 /** Zap's level names (and verbosity numbers) onto ours. */

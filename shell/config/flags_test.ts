@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseDuration, parseFlags } from "./flags.ts";
+import { DEFAULT_CONFIG } from "../../core/config.ts";
+import { FLAG_NAMES, parseDuration, parseFlags, parsePlanFlags, wantsHelp } from "./flags.ts";
 
 Deno.test("flags: defaults are the contract's", () => {
   const r = parseFlags([]);
@@ -65,7 +66,8 @@ Deno.test("flags: bad values are usage errors naming the flag", () => {
     [["-o", "xml"], /-o must be json, yaml or table/],
   ];
   for (const [argv, re] of bad) {
-    const r = parseFlags(argv);
+    // -o is kubemirror plan's; the controller refuses it by name (below).
+    const r = argv[0] === "-o" ? parsePlanFlags(argv) : parseFlags(argv);
     assert.ok(!r.ok, argv.join(" "));
     assert.match(r.error, re);
   }
@@ -161,5 +163,47 @@ Deno.test("flags: controller-runtime's logging flags map onto ours", () => {
     const r = parseFlags(args);
     assert.ok(!r.ok, args.join(" "));
     assert.match(r.error, re);
+  }
+});
+
+Deno.test("flags: the controller refuses kubemirror plan's flags by name; plan takes both", () => {
+  for (const argv of [["-f", "examples/"], ["--filename=x.yaml"], ["-o", "yaml"], ["--output=table"]]) {
+    const r = parseFlags(argv);
+    assert.ok(!r.ok, argv.join(" "));
+    assert.match(r.error, /is a flag of kubemirror plan, not of the controller/);
+  }
+  const plan = parsePlanFlags([
+    "-f",
+    "a.yaml",
+    "-f",
+    "b",
+    "-o",
+    "table",
+    "--max-targets=3",
+    "--leader-elect=false",
+  ]);
+  assert.ok(plan.ok, !plan.ok ? plan.error : "");
+  assert.deepEqual(plan.flags.files, ["a.yaml", "b"]);
+  assert.equal(plan.flags.output, "table");
+  assert.equal(plan.flags.config.maxTargets, 3);
+  assert.ok(!FLAG_NAMES.includes("filename") && !FLAG_NAMES.includes("output"), "the controller's usage");
+});
+
+Deno.test("flags: defaults are written once: the parsed defaults are the core's DEFAULT_CONFIG", () => {
+  const r = parseFlags([]);
+  assert.ok(r.ok);
+  assert.deepEqual(r.flags.config, DEFAULT_CONFIG);
+  const plan = parsePlanFlags([]);
+  assert.ok(plan.ok);
+  assert.deepEqual(plan.flags.config, DEFAULT_CONFIG);
+  assert.equal(plan.flags.output, "json");
+});
+
+Deno.test("flags: help is its own answer, not a usage error", () => {
+  for (const argv of [["--help"], ["-h"], ["--max-targets=2", "-help"], ["--help=true"]]) {
+    assert.ok(wantsHelp(argv), argv.join(" "));
+  }
+  for (const argv of [[], ["--help=false"], ["--max-targets=2"], ["helpful"]]) {
+    assert.ok(!wantsHelp(argv), argv.join(" "));
   }
 });

@@ -23,7 +23,7 @@
  * @module
  */
 import { keyForSource, keysForMirror, keysForNamespace, resyncKeys } from "./event_handlers.ts";
-import type { Flags } from "../config/flags.ts";
+import type { ControllerFlags } from "../config/flags.ts";
 import { KindWatches } from "./kind_watches.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { Logger } from "../runtime/log.ts";
@@ -36,7 +36,7 @@ import { WorkQueue } from "./work_queue.ts";
 /** What the controller needs. */
 export interface ControllerOptions {
   client: KubeClient;
-  flags: Flags;
+  flags: ControllerFlags;
   log: Logger;
   metrics: Metrics;
   identity: string;

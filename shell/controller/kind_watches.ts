@@ -30,7 +30,7 @@ import { mirrorSourceOf } from "../../core/ownership.ts";
 import type { KubeObject } from "../../core/types.ts";
 import { missingVerbs } from "../kube/access_review.ts";
 import { discoverKinds } from "../kube/discovery.ts";
-import type { Flags } from "../config/flags.ts";
+import type { ControllerFlags } from "../config/flags.ts";
 import { Informer } from "../kube/informer.ts";
 import { type KubeClient, resourcePath } from "../kube/client.ts";
 import type { Logger } from "../runtime/log.ts";
@@ -55,7 +55,7 @@ export interface WatchEvents {
 /** What the watches need. */
 export interface WatchDeps {
   client: KubeClient;
-  flags: Flags;
+  flags: ControllerFlags;
   log: Logger;
   metrics: Metrics;
 }

@@ -32,7 +32,7 @@ import { decideSourceStatus, type SourceEvent } from "../../core/status.ts";
 import { type KubeObject, namespaceInfo, type SourceRef } from "../../core/types.ts";
 import { executeAction } from "./executor.ts";
 import { Fights } from "./fights.ts";
-import type { Flags } from "../config/flags.ts";
+import type { ControllerFlags } from "../config/flags.ts";
 import type { ObjectCache } from "../kube/informer.ts";
 import { ApiError, ignoreNotFound, type KubeClient, resourcePath } from "../kube/client.ts";
 import type { Logger } from "../runtime/log.ts";
@@ -59,7 +59,7 @@ export type ReconcileResult =
 /** What the reconciler needs. */
 export interface ReconcilerDeps {
   client: KubeClient;
-  flags: Flags;
+  flags: ControllerFlags;
   log: Logger;
   metrics: Metrics;
   identity: string;

@@ -10,11 +10,11 @@
  * ```
  * @module
  */
-import { DEFAULT_CONFIG } from "../../core/config.ts";
 import { denyReason, KNOWN_CLUSTER_SCOPED } from "../../core/mirrorable.ts";
 import { planAll, type PlanDocument } from "../../core/plan_all.ts";
 import { groupOf, type KubeObject, type NamespaceInfo, namespaceInfo } from "../../core/types.ts";
-import { type Flags, parseFlags } from "../config/flags.ts";
+import { parsePlanFlags, type PlanFlags, wantsHelp } from "../config/flags.ts";
+import type { ClusterState } from "./cluster_reader.ts";
 import { loadManifests } from "./manifests.ts";
 import { formatPlan } from "./plan_output.ts";
 
@@ -23,9 +23,7 @@ export interface PlanIo {
   write(text: string): void;
   writeError?(text: string): void;
   /** Reads the live cluster: namespaces, and every object of every mirrorable kind that could matter. */
-  readCluster?(
-    flags: Flags,
-  ): Promise<{ namespaces: NamespaceInfo[]; objects: KubeObject[]; errors: string[] }>;
+  readCluster?(flags: PlanFlags): Promise<ClusterState>;
   /** Monotonic milliseconds, for the transform time limit. */
   clock?: () => number;
   /** Wall-clock time, RFC 3339. */
@@ -70,7 +68,7 @@ export function namespacesFromObjects(objects: readonly KubeObject[]): {
 }
 
 /** Why a kind found in the input may not be mirrored, given the flags and any CRDs in the input. */
-export function kindFilter(flags: Flags, objects: readonly KubeObject[]) {
+export function kindFilter(flags: PlanFlags, objects: readonly KubeObject[]) {
   const clusterCrds = new Set<string>();
   for (const o of objects) {
     if (o.kind !== "CustomResourceDefinition") continue;
@@ -89,12 +87,12 @@ export function kindFilter(flags: Flags, objects: readonly KubeObject[]) {
 /** Runs the command; returns the exit code. */
 export async function runPlan(argv: readonly string[], io: PlanIo): Promise<number> {
   const err = io.writeError ?? io.write;
-  const parsed = parseFlags(argv);
+  if (wantsHelp(argv)) {
+    io.write(PLAN_USAGE);
+    return 0;
+  }
+  const parsed = parsePlanFlags(argv);
   if (!parsed.ok) {
-    if (parsed.error === "help") {
-      io.write(PLAN_USAGE);
-      return 0;
-    }
     err(`kubemirror plan: ${parsed.error}\n\n${PLAN_USAGE}`);
     return 2;
   }
@@ -129,7 +127,7 @@ export async function runPlan(argv: readonly string[], io: PlanIo): Promise<numb
   const doc: PlanDocument = planAll({
     objects,
     namespaces,
-    config: flags.config ?? DEFAULT_CONFIG,
+    config: flags.config,
     time: {
       now: io.now ? io.now() : new Date().toISOString().replace(/\.\d+Z$/, "Z"),
       clock: io.clock ?? (() => performance.now()),
