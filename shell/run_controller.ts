@@ -15,7 +15,7 @@ import { startHeapRelease } from "./heap_release.ts";
 import { serveEndpoints } from "./http_server.ts";
 import { KubeApi, loadKubeConfig, VERSION } from "./kube/kube_api.ts";
 import { LeaderElector } from "./controller/leader_election.ts";
-import { createLogger, parseLevel } from "./runtime/log.ts";
+import { createLogger, errorMessage, parseLevel } from "./runtime/log.ts";
 import { createMetrics } from "./runtime/metrics.ts";
 
 /** Usage text for the controller. */
@@ -54,7 +54,7 @@ export async function runController(argv: readonly string[]): Promise<number> {
     });
   } catch (e) {
     log.error("cannot load a kubeconfig or in-cluster configuration", {
-      error: e instanceof Error ? e.message : String(e),
+      error: errorMessage(e),
     });
     return 1;
   }
@@ -111,7 +111,7 @@ export async function runController(argv: readonly string[]): Promise<number> {
     started.then(() => controller.startWorkers());
   }
   started.catch((e) => {
-    log.error("could not start the caches", { error: String(e) });
+    log.error("could not start the caches", { error: errorMessage(e) });
     exit.resolve(1);
   });
 

@@ -18,6 +18,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../errors.ts";
 import { globMatch } from "../glob.ts";
 import type { JsonObject, JsonValue, KubeObject } from "../types.ts";
 import { type Budget, BudgetExceeded, checkBudget } from "./budget.ts";
@@ -217,7 +218,7 @@ export function applyTransform(
       } catch (e) {
         if (e instanceof BudgetExceeded) throw e;
         obj = before;
-        const message = e instanceof Error ? e.message : String(e);
+        const message = errorMessage(e);
         failures.push({
           index: rule.index,
           message: `rule ${rule.index + 1} (${formatPath(rule.path)}): ${message}`,

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../errors.ts";
 import { parse as parseYaml } from "yaml";
 import { namespacePatternError } from "../glob.ts";
 import type { JsonValue } from "../types.ts";
@@ -74,7 +75,7 @@ export function parseTransform(text: string, limits: ParseLimits): ParsedTransfo
   try {
     doc = parseYaml(text, { maxAliasCount: 50, uniqueKeys: true, logLevel: "error" });
   } catch (e) {
-    const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    const message = errorMessage(e).split("\n")[0];
     return { ok: false, error: `transform is not valid YAML: ${message}` };
   }
   if (doc === null || doc === undefined) return { ok: true, spec: { text, rules: [], invalid: [] } };

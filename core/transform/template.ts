@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../errors.ts";
 import Handlebars from "handlebars";
 import { type Budget, BudgetExceeded, checkBudget } from "./budget.ts";
 import { goTemplateToHandlebars } from "./go_to_handlebars.ts";
@@ -358,6 +359,6 @@ export function compileTemplate(text: string): CompiledTemplate {
 }
 
 function firstLine(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   return message.split("\n")[0].replace(/ - \d+:\d+$/, "");
 }

@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG, type MirrorConfig } from "../../core/config.ts";
 import { namespacePatternError, splitList } from "../../core/glob.ts";
 import { parseResourceType, type ResourceType } from "../../core/mirrorable.ts";
-import type { Level } from "../runtime/log.ts";
+import { errorMessage, type Level } from "../runtime/log.ts";
 
 /** The flags both commands take. */
 export interface CommonFlags {
@@ -199,7 +199,7 @@ function parseAll(
     positionals = parsed.positionals;
     given = new Set(parsed.tokens.flatMap((t) => t.kind === "option" ? [t.name] : []));
   } catch (e) {
-    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    return { ok: false, error: errorMessage(e) };
   }
   const str = (k: string) => values[k] as string;
   const list = (k: string) => ((values[k] as string[] | undefined) ?? []).flatMap((v) => splitList(v));

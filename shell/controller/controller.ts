@@ -26,11 +26,10 @@ import { keyForSource, keysForMirror, keysForNamespace, resyncKeys } from "./eve
 import type { ControllerFlags } from "../config/flags.ts";
 import { KindWatches } from "./kind_watches.ts";
 import type { KubeClient } from "../kube/client.ts";
-import type { Logger } from "../runtime/log.ts";
+import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 import { controllerLabel, parseKey } from "./names.ts";
 import { Reconciler } from "./reconciler.ts";
-import { errorMessage } from "./source_status.ts";
 import { WorkQueue } from "./work_queue.ts";
 
 /** What the controller needs. */

@@ -31,13 +31,21 @@ import type { KubeObject } from "../../core/types.ts";
 import { missingVerbs } from "../kube/access_review.ts";
 import { discoverKinds } from "../kube/discovery.ts";
 import type { ControllerFlags } from "../config/flags.ts";
-import { Informer } from "../kube/informer.ts";
+import { Informer, type ObjectCache } from "../kube/informer.ts";
 import { type KubeClient, resourcePath } from "../kube/client.ts";
-import type { Logger } from "../runtime/log.ts";
+import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 import { BY_NAME, BY_NAMESPACE, BY_SOURCE, kindLabel, RBAC_HINT, resourceName } from "./names.ts";
-import type { KindState } from "./reconciler.ts";
-import { errorMessage } from "./source_status.ts";
+
+/** The caches and rights of one mirrorable kind. */
+export interface KindState {
+  kind: MirrorableKind;
+  /** Write verbs the controller's identity lacks on this kind; its sources then get an Event, nothing is written. */
+  missingVerbs: string[];
+  sources: ObjectCache;
+  /** Mirrors, indexed by {@link BY_NAME}, {@link BY_SOURCE} and {@link BY_NAMESPACE}. */
+  mirrors: ObjectCache;
+}
 
 /** The watches of one mirrorable kind. */
 export interface KindWatch extends KindState {

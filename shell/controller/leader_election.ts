@@ -26,7 +26,7 @@ import {
   type LeaseState,
 } from "../../core/leader.ts";
 import { ignoreNotFound, isStatus, type KubeClient } from "../kube/client.ts";
-import type { Logger } from "../runtime/log.ts";
+import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { KubeObject } from "../../core/types.ts";
 
 /** Which Lease, and who we are. */
@@ -182,7 +182,9 @@ export class LeaderElector {
       try {
         wait = await this.#step(false);
       } catch (e) {
-        if (!isStatus(e, 409)) this.log.warn("leader election: lease update failed", { error: String(e) });
+        if (!isStatus(e, 409)) {
+          this.log.warn("leader election: lease update failed", { error: errorMessage(e) });
+        }
       }
       if (
         this.#leading && !actsAsLeader(leaseState(this.#lease), this.ref.identity, Date.now(), this.timings)
@@ -210,7 +212,7 @@ export class LeaderElector {
       try {
         await this.#step(true);
       } catch (e) {
-        this.log.warn("could not release the lease", { error: String(e) });
+        this.log.warn("could not release the lease", { error: errorMessage(e) });
       }
       this.#leading = false;
     }

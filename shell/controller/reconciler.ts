@@ -6,7 +6,8 @@
  *
  * @example
  * ```ts
- * import { type KindState, Reconciler } from "./reconciler.ts";
+ * import { Reconciler } from "./reconciler.ts";
+ * import type { KindState } from "./kind_watches.ts";
  * import type { ObjectCache } from "../kube/informer.ts";
  * import type { KubeClient } from "../kube/client.ts";
  * import { parseFlags } from "../config/flags.ts";
@@ -34,21 +35,12 @@ import { executeAction } from "./executor.ts";
 import { Fights } from "./fights.ts";
 import type { ControllerFlags } from "../config/flags.ts";
 import type { ObjectCache } from "../kube/informer.ts";
+import type { KindState } from "./kind_watches.ts";
 import { ApiError, ignoreNotFound, type KubeClient, resourcePath } from "../kube/client.ts";
-import type { Logger } from "../runtime/log.ts";
+import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 import { BY_NAME, controllerLabel, parseKey, RBAC_HINT, resourceName } from "./names.ts";
-import { errorMessage, SourceStatusWriter } from "./source_status.ts";
-
-/** The caches and rights of one mirrorable kind. */
-export interface KindState {
-  kind: MirrorableKind;
-  /** Write verbs the controller's identity lacks on this kind; its sources then get an Event, nothing is written. */
-  missingVerbs: string[];
-  sources: ObjectCache;
-  /** Mirrors, indexed by {@link BY_NAME}, {@link BY_SOURCE} and {@link BY_NAMESPACE}. */
-  mirrors: ObjectCache;
-}
+import { SourceStatusWriter } from "./source_status.ts";
 
 /** What the work loop does with the key next. */
 export type ReconcileResult =

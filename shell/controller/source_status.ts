@@ -31,7 +31,7 @@ import type { KubeObject, SourceRef } from "../../core/types.ts";
 import { patchSourceMetadata, recordEvent } from "./executor.ts";
 import type { ObjectCache } from "../kube/informer.ts";
 import { ignoreNotFound, isStatus, type KubeClient, resourcePath } from "../kube/client.ts";
-import type { Logger } from "../runtime/log.ts";
+import { errorMessage, type Logger } from "../runtime/log.ts";
 
 /** How the writer identifies itself and how often it repeats an Event. */
 export interface StatusWriterOptions {
@@ -145,9 +145,4 @@ export class SourceStatusWriter {
   forget(key: string): void {
     this.#reported.delete(key);
   }
-}
-
-/** The message of an error, whatever was thrown. */
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -20,7 +20,7 @@ import {
   type ResourceType,
 } from "../../core/mirrorable.ts";
 import type { KubeClient } from "./client.ts";
-import type { Logger } from "../runtime/log.ts";
+import { errorMessage, type Logger } from "../runtime/log.ts";
 
 /** `/apis` as the API server sends it: the fields discovery reads. */
 interface ApiGroupList {
@@ -65,7 +65,7 @@ export async function discoverKinds(
       lists.push({ groupVersion: paths[i].gv, resources: r.value.resources ?? [] });
     } else {log.warn("discovery: group version unavailable", {
         groupVersion: paths[i].gv,
-        error: String(r.reason),
+        error: errorMessage(r.reason),
       });}
   });
   return mirrorableKinds(groups, lists, resourceTypes);

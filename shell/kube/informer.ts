@@ -23,7 +23,7 @@
  */
 import type { KubeObject } from "../../core/types.ts";
 import { ApiError, type KubeClient, type WatchEvent } from "./client.ts";
-import type { Logger } from "../runtime/log.ts";
+import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 
 /** What to watch. */
@@ -99,7 +99,7 @@ export function lastingFailure(e: unknown): boolean {
   const code = String((e as { code?: unknown })?.code ?? "");
   if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/.test(code)) return true;
   // The fetch library wraps the TLS error; its text is all that is left of the cause.
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   return /certificate|unable to verify|CERT_|Requires .* access/i.test(message);
 }
 
@@ -217,7 +217,7 @@ export class Informer implements ObjectCache {
   /** Starts the list-and-watch loop in the background. */
   start(): void {
     this.#run().catch((e) =>
-      this.log.error("informer loop ended", { informer: this.spec.name, error: String(e) })
+      this.log.error("informer loop ended", { informer: this.spec.name, error: errorMessage(e) })
     );
   }
 
@@ -390,7 +390,7 @@ export class Informer implements ObjectCache {
             : "watch failed; retrying",
           {
             informer: this.spec.name,
-            error: e instanceof Error ? e.message : String(e),
+            error: errorMessage(e),
             status,
             attempt: failures,
             retryInMs: backoff,

@@ -11,6 +11,7 @@
  */
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { errorMessage } from "../../core/errors.ts";
 import type { KubeObject } from "../../core/types.ts";
 
 /** Objects read, and what could not be read. */
@@ -63,7 +64,7 @@ export async function loadManifests(paths: readonly string[]): Promise<LoadedMan
     try {
       info = await Deno.stat(path);
     } catch (e) {
-      throw new Error(`cannot read ${path}: ${e instanceof Error ? e.message : e}`);
+      throw new Error(`cannot read ${path}: ${errorMessage(e)}`);
     }
     if (info.isDirectory) {
       const names: string[] = [];

@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../../core/errors.ts";
 import { denyReason, KNOWN_CLUSTER_SCOPED } from "../../core/mirrorable.ts";
 import { planAll, type PlanDocument } from "../../core/plan_all.ts";
 import { groupOf, type KubeObject, type NamespaceInfo, namespaceInfo } from "../../core/types.ts";
@@ -110,14 +111,14 @@ export async function runPlan(argv: readonly string[], io: PlanIo): Promise<numb
       ({ namespaces, objects } = namespacesFromObjects(loaded.objects));
       readErrors = loaded.errors;
     } catch (e) {
-      err(`kubemirror plan: ${e instanceof Error ? e.message : e}\n`);
+      err(`kubemirror plan: ${errorMessage(e)}\n`);
       return 2;
     }
   } else if (io.readCluster) {
     try {
       ({ namespaces, objects, errors: readErrors } = await io.readCluster(flags));
     } catch (e) {
-      err(`kubemirror plan: cannot read the cluster: ${e instanceof Error ? e.message : e}\n`);
+      err(`kubemirror plan: cannot read the cluster: ${errorMessage(e)}\n`);
       return 2;
     }
   } else {

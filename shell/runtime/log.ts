@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+export { errorMessage } from "../../core/errors.ts";
 
 /** Log levels in increasing severity. */
 export type Level = "debug" | "info" | "warn" | "error";

@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import { errorMessage } from "../../errors.ts";
 import { type Budget, BudgetExceeded, checkBudget } from "../budget.ts";
 import { andOr, GO_BUILTINS } from "./builtins.ts";
 import type { GoArg, GoCommand, GoControl, GoNode, GoPipe } from "./parse.ts";
@@ -182,7 +183,7 @@ class State {
       ) {
         throw e;
       }
-      throw new GoExecError(`at ${where}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new GoExecError(`at ${where}: ${errorMessage(e)}`);
     }
   }
 
