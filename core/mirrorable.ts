@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { type GroupKind, groupKindKey, kindLabel, resourceType } from "./group_kind.ts";
 
 /** One resource of a discovery document. */
 export interface ApiResource {
@@ -147,11 +148,50 @@ export function hasPodTemplate(obj: object): boolean {
 
 /** Why a kind may not be mirrored, or undefined. `explicit` is true when the user named it. */
 export function denyReason(group: string, kind: string, explicit: boolean): string | undefined {
-  const gk = `${group}/${kind}`;
-  const name = group ? `${kind}.${group}` : kind;
+  const gk = groupKindKey({ group, kind });
+  const name = kindLabel({ group, kind });
   if (NEVER.has(gk) || NEVER.has(`${group}/*`)) return `${name} is never mirrored`;
   if (!explicit && OFF_BY_DEFAULT.has(gk)) return `${name} is mirrored only when named in --resource-types`;
   return undefined;
+}
+
+/**
+ * The kind policy: why a kind may not be mirrored under `--resource-types` (undefined when it may). With
+ * a list, only the kinds it names; without, every kind but those never mirrored and those mirrored only
+ * when named. Discovery ({@link mirrorableKinds}) and `kubemirror plan -f` ({@link manifestKindPolicy})
+ * both decide with it.
+ */
+export function kindPolicy(
+  gk: GroupKind,
+  resourceTypes: readonly ResourceType[] | undefined,
+): string | undefined {
+  const explicit = resourceTypes?.some((t) => t.group === gk.group && t.kind === gk.kind) ?? false;
+  if (resourceTypes && !explicit) return `${gk.kind} is not in --resource-types`;
+  return denyReason(gk.group, gk.kind, explicit);
+}
+
+/**
+ * The kind policy for objects read from manifests, where no discovery says what is namespaced: kinds
+ * known to be cluster-scoped, and those of cluster-scoped CustomResourceDefinitions among the objects,
+ * are refused too.
+ */
+export function manifestKindPolicy(
+  objects: readonly { kind?: string; spec?: unknown }[],
+  resourceTypes: readonly ResourceType[] | undefined,
+): (gk: GroupKind) => string | undefined {
+  const clusterCrds = new Set<string>();
+  for (const o of objects) {
+    if (o.kind !== "CustomResourceDefinition") continue;
+    const spec = o.spec as { group?: string; scope?: string; names?: { kind?: string } } | undefined;
+    if (spec?.scope === "Cluster") {
+      clusterCrds.add(groupKindKey({ group: spec.group ?? "", kind: spec.names?.kind ?? "" }));
+    }
+  }
+  return (gk) => {
+    const key = groupKindKey(gk);
+    if (KNOWN_CLUSTER_SCOPED.has(key) || clusterCrds.has(key)) return `${gk.kind} is cluster-scoped`;
+    return kindPolicy(gk, resourceTypes);
+  };
 }
 
 /** Parses `Kind.version[.group]`. */
@@ -219,7 +259,7 @@ export function mirrorableKinds(
     const { group, version } = splitGroupVersion(list.groupVersion);
     for (const r of list.resources) {
       if (r.name.includes("/")) continue;
-      const key = `${group}/${r.kind}`;
+      const key = groupKindKey({ group, kind: r.kind });
       const entry = offers.get(key) ?? [];
       entry.push({ version, plural: r.name, resource: r });
       offers.set(key, entry);
@@ -231,7 +271,7 @@ export function mirrorableKinds(
     Number(usable(b.resource)) - Number(usable(a.resource)) || compareVersions(a.version, b.version) ||
     (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0);
   const pick = (group: string, kind: string, version?: string) => {
-    const entries = offers.get(`${group}/${kind}`);
+    const entries = offers.get(groupKindKey({ group, kind }));
     if (!entries) return undefined;
     if (version) return entries.filter((e) => e.version === version).sort(rank)[0];
     const pref = preferred.get(group);
@@ -241,8 +281,8 @@ export function mirrorableKinds(
   const errors: string[] = [];
   if (resourceTypes) {
     for (const t of resourceTypes) {
-      const label = `${t.kind}.${t.version}${t.group ? "." + t.group : ""}`;
-      const denied = denyReason(t.group, t.kind, true);
+      const label = resourceType(t);
+      const denied = kindPolicy(t, resourceTypes);
       if (denied) {
         errors.push(`--resource-types ${label}: ${denied}`);
         continue;
@@ -262,18 +302,18 @@ export function mirrorableKinds(
       const slash = key.lastIndexOf("/");
       const group = key.slice(0, slash);
       const kind = key.slice(slash + 1);
-      if (denyReason(group, kind, false)) continue;
+      if (kindPolicy({ group, kind }, undefined)) continue;
       const e = pick(group, kind);
       if (e && usable(e.resource)) kinds.push({ group, version: e.version, kind, plural: e.plural });
     }
   }
   const seen = new Set<string>();
   const unique = kinds.filter((k) => {
-    const key = `${k.group}/${k.kind}`;
+    const key = groupKindKey(k);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
-  unique.sort((a, b) => `${a.group}/${a.kind}` < `${b.group}/${b.kind}` ? -1 : 1);
+  unique.sort((a, b) => groupKindKey(a) < groupKindKey(b) ? -1 : 1);
   return { kinds: unique, errors };
 }

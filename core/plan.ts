@@ -19,19 +19,13 @@
  */
 import type { MirrorConfig } from "./config.ts";
 import { driftOf, needsRecreate } from "./drift.ts";
+import { objectGroupKindKey } from "./group_kind.ts";
 import { ANNOTATION_SOURCE_CONTENT_HASH } from "./markers.ts";
 import { adoptsFor, isMirrorOf, mirrorSourceOf } from "./ownership.ts";
 import { prepareSource, type RenderClock, renderPrepared } from "./render.ts";
 import { isEnabledSource, parseSource, type SourceError } from "./source_spec.ts";
 import { resolveTargets } from "./targets.ts";
-import {
-  groupOf,
-  type KubeObject,
-  type NamespaceInfo,
-  type SourceRef,
-  sourceRef,
-  type TargetRef,
-} from "./types.ts";
+import { type KubeObject, type NamespaceInfo, type SourceRef, sourceRef, type TargetRef } from "./types.ts";
 
 /** The kinds of action. */
 export type ActionKind = "create" | "update" | "delete" | "unchanged" | "conflict" | "skip";
@@ -61,10 +55,11 @@ export interface PlanAction {
 /**
  * What kind of problem a {@link PlanError} is: an `invalid` annotation (a typo: existing mirrors are
  * kept), a source that is `forbidden` to mirror (its mirrors are removed), a `conflict` with an object
- * that is not ours, a `transform` rule that failed. Metrics and Event reasons are chosen from this, never
- * from the message.
+ * that is not ours, a `transform` rule that failed, or a kind the controller's identity may read but not
+ * write (`unwritable`: nothing is written or deleted until it may). Metrics and Event reasons are chosen
+ * from this, never from the message.
  */
-export type PlanErrorKind = "invalid" | "forbidden" | "conflict" | "transform";
+export type PlanErrorKind = "invalid" | "forbidden" | "conflict" | "transform" | "unwritable";
 
 /** Why a target namespace is skipped: it does not exist yet, the rules exclude it, it is past the cap,
  * its object is being deleted, or the transformation did not let the mirror be written. */
@@ -120,18 +115,13 @@ export interface PlanContext {
  */
 export const SOURCE_GONE = "the source was deleted or is no longer enabled for mirroring";
 
-/** Group and kind of an object, the key under which kinds are compared. */
-export function groupKind(obj: { apiVersion?: string; kind?: string }): string {
-  return `${groupOf(obj.apiVersion ?? "")}/${obj.kind ?? ""}`;
-}
-
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Deletes for every observed mirror of `ref`; used when the source is gone, disabled or not allowed. */
 export function planOrphans(ref: SourceRef, observed: readonly KubeObject[], reason: string): PlanAction[] {
-  const gk = groupKind(ref);
+  const gk = objectGroupKindKey(ref);
   return observed
-    .filter((o) => groupKind(o) === gk && o.metadata?.name === ref.name && isMirrorOf(o, ref))
+    .filter((o) => objectGroupKindKey(o) === gk && o.metadata?.name === ref.name && isMirrorOf(o, ref))
     .map((o): PlanAction => ({
       action: "delete",
       source: ref,
@@ -171,11 +161,13 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
   }
   const spec = parsed.spec;
   const warnings = parsed.warnings.map((w): PlanWarning => ({ source: ref, ...w }));
-  const gk = groupKind(source);
+  const gk = objectGroupKindKey(source);
   const name = ref.name;
   const atTarget = new Map<string, KubeObject>();
   for (const o of ctx.observed) {
-    if (groupKind(o) === gk && o.metadata?.name === name) atTarget.set(o.metadata?.namespace ?? "", o);
+    if (objectGroupKindKey(o) === gk && o.metadata?.name === name) {
+      atTarget.set(o.metadata?.namespace ?? "", o);
+    }
   }
   const resolution = resolveTargets(spec.targets, ref.namespace, ctx.namespaces, ctx.config);
   const pending = new Set(resolution.pending);
@@ -329,11 +321,11 @@ interface Claim {
  */
 function peerClaims(source: KubeObject, ctx: PlanContext): Claim[] {
   const ref = sourceRef(source);
-  const gk = groupKind(source);
+  const gk = objectGroupKindKey(source);
   const claims: Claim[] = [];
   for (const peer of ctx.peers ?? []) {
     const p = sourceRef(peer);
-    if (groupKind(peer) !== gk || p.name !== ref.name || p.namespace >= ref.namespace) continue;
+    if (objectGroupKindKey(peer) !== gk || p.name !== ref.name || p.namespace >= ref.namespace) continue;
     if (peer.metadata?.deletionTimestamp || !isEnabledSource(peer)) continue;
     const parsed = parseSource(peer, ctx.config);
     if (!parsed.ok) continue;

@@ -6,21 +6,23 @@
  * ```ts
  * import { planAll } from "./plan_all.ts";
  * import { DEFAULT_CONFIG } from "./config.ts";
- * import { denyReason } from "./mirrorable.ts";
+ * import { kindPolicy } from "./mirrorable.ts";
+ * import assert from "node:assert/strict";
  * const doc = planAll({ objects: [], namespaces: [], config: DEFAULT_CONFIG, time: { now: "2026-01-01T00:00:00Z" },
- *   kindAllowed: (group, kind) => denyReason(group, kind, false) });
- * // doc → { actions: [], errors: [], warnings: [] }
+ *   kindPolicy: (gk) => kindPolicy(gk, undefined) });
+ * assert.deepEqual(doc, { actions: [], errors: [], warnings: [] });
  * ```
  * @module
  */
 import type { MirrorConfig } from "./config.ts";
 import { FINALIZER } from "./markers.ts";
 import { mirrorSourceOf } from "./ownership.ts";
-import { groupKind, type PlanAction, type PlanError, type PlanWarning, sortActions } from "./plan.ts";
+import { type GroupKind, groupKindOf, objectGroupKindKey } from "./group_kind.ts";
+import { type PlanAction, type PlanError, type PlanWarning, sortActions } from "./plan.ts";
 import { planKey } from "./plan_key.ts";
 import type { RenderClock } from "./render.ts";
 import { isEnabledSource } from "./source_spec.ts";
-import { groupOf, type KubeObject, type NamespaceInfo, type SourceRef, sourceRef } from "./types.ts";
+import { type KubeObject, type NamespaceInfo, type SourceRef, sourceRef } from "./types.ts";
 
 /** Everything a whole plan needs. */
 export interface PlanInput {
@@ -29,8 +31,8 @@ export interface PlanInput {
   namespaces: readonly NamespaceInfo[];
   config: MirrorConfig;
   time: RenderClock;
-  /** Why a kind may not be mirrored, or undefined when it may. */
-  kindAllowed: (group: string, kind: string) => string | undefined;
+  /** Why a kind may not be mirrored, or undefined when it may (the kind policy of mirrorable.ts). */
+  kindPolicy: (gk: GroupKind) => string | undefined;
 }
 
 /** The plan document (docs/CONTRACT.md §7). */
@@ -50,7 +52,7 @@ const key = (gk: string, ns: string, name: string) => `${gk}|${ns}|${name}`;
 export function planAll(input: PlanInput): PlanDocument {
   const byKind = new Map<string, KubeObject[]>();
   for (const o of input.objects) {
-    const gk = groupKind(o);
+    const gk = objectGroupKindKey(o);
     const list = byKind.get(gk) ?? [];
     list.push(o);
     byKind.set(gk, list);
@@ -60,7 +62,7 @@ export function planAll(input: PlanInput): PlanDocument {
   const warnings: PlanWarning[] = [];
   for (const [gk, objects] of byKind) {
     const first = objects[0];
-    const denied = input.kindAllowed(groupOf(first.apiVersion ?? ""), first.kind ?? "");
+    const denied = input.kindPolicy(groupKindOf(first));
     // Every key: a non-mirror object that is a source (or was), and every source a mirror names.
     const keys = new Map<string, SourceRef>();
     const present = new Map<string, KubeObject>();

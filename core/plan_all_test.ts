@@ -4,14 +4,15 @@ import { applyActions, configArb, namespacesArb, observedArb, sourceArb } from "
 import { ANNOTATION_SYNC, LABEL_ENABLED } from "./markers.ts";
 import { mirrorSourceOf } from "./ownership.ts";
 import { planKey } from "./plan_key.ts";
-import { denyReason } from "./mirrorable.ts";
+import type { GroupKind } from "./group_kind.ts";
+import { kindPolicy as policy } from "./mirrorable.ts";
 import { isMirrorOf } from "./ownership.ts";
 import { type PlanAction, sortActions } from "./plan.ts";
 import { planAll } from "./plan_all.ts";
 import type { KubeObject } from "./types.ts";
 
 const T0 = { now: "2026-11-24T10:00:00Z" };
-const kindAllowed = (group: string, kind: string) => denyReason(group, kind, false);
+const kindPolicy = (gk: GroupKind) => policy(gk, undefined);
 
 /** Several sources at once, unique by kind, namespace and name. */
 const sourcesArb = fc.uniqueArray(sourceArb(), {
@@ -23,9 +24,9 @@ const sourcesArb = fc.uniqueArray(sourceArb(), {
 Deno.test("property: planning everything is idempotent across many sources claiming names", () => {
   fc.assert(
     fc.property(sourcesArb, namespacesArb, configArb, (sources, namespaces, config) => {
-      const first = planAll({ objects: sources, namespaces, config, time: T0, kindAllowed });
+      const first = planAll({ objects: sources, namespaces, config, time: T0, kindPolicy });
       const after = applyActions(sources, first.actions);
-      const second = planAll({ objects: after, namespaces, config, time: T0, kindAllowed });
+      const second = planAll({ objects: after, namespaces, config, time: T0, kindPolicy });
       for (const a of second.actions) {
         assert.ok(
           ["unchanged", "conflict", "skip"].includes(a.action),
@@ -40,7 +41,7 @@ Deno.test("property: planning everything is idempotent across many sources claim
 Deno.test("property: planning everything never writes over a source or another source's mirror", () => {
   fc.assert(
     fc.property(sourcesArb, namespacesArb, configArb, (sources, namespaces, config) => {
-      const doc = planAll({ objects: sources, namespaces, config, time: T0, kindAllowed });
+      const doc = planAll({ objects: sources, namespaces, config, time: T0, kindPolicy });
       const at = (a: PlanAction) =>
         sources.find((o) =>
           o.kind === a.source.kind && o.metadata!.namespace === a.target.namespace &&
@@ -66,13 +67,13 @@ Deno.test("property: planning everything never writes over a source or another s
 Deno.test("property: the plan document is sorted and does not depend on input order", () => {
   fc.assert(
     fc.property(sourcesArb, namespacesArb, configArb, (sources, namespaces, config) => {
-      const a = planAll({ objects: sources, namespaces, config, time: T0, kindAllowed });
+      const a = planAll({ objects: sources, namespaces, config, time: T0, kindPolicy });
       const b = planAll({
         objects: [...sources].reverse(),
         namespaces: [...namespaces].reverse(),
         config,
         time: T0,
-        kindAllowed,
+        kindPolicy,
       });
       assert.deepEqual(a, b);
       assert.deepEqual(sortActions([...a.actions]), a.actions);
@@ -107,7 +108,7 @@ Deno.test("property: kubemirror plan and the controller plan every key alike", (
   });
   fc.assert(
     fc.property(clusterArb, namespacesArb, configArb, (objects, namespaces, config) => {
-      const doc = planAll({ objects, namespaces, config, time: T0, kindAllowed });
+      const doc = planAll({ objects, namespaces, config, time: T0, kindPolicy });
       const keyOf = (r: { kind: string; namespace: string; name: string }) =>
         `${r.kind}/${r.namespace}/${r.name}`;
       const keys = new Set([

@@ -8,13 +8,15 @@
  * ```ts
  * import { planKey } from "./plan_key.ts";
  * import { DEFAULT_CONFIG } from "./config.ts";
+ * import assert from "node:assert/strict";
  * const plan = planKey({ ref: { apiVersion: "v1", kind: "ConfigMap", namespace: "default", name: "gone" },
  *   observed: [], namespaces: [], config: DEFAULT_CONFIG, time: { now: "2026-01-01T00:00:00Z" } });
- * // plan.actions → [] (nothing of it is left)
+ * assert.deepEqual(plan.actions, []); // nothing of it is left
  * ```
  * @module
  */
 import type { MirrorConfig } from "./config.ts";
+import { RBAC_HINT } from "./kind_access.ts";
 import { planOrphans, planSource, SOURCE_GONE, type SourcePlan } from "./plan.ts";
 import type { RenderClock } from "./render.ts";
 import { isEnabledSource } from "./source_spec.ts";
@@ -34,10 +36,26 @@ export interface KeySnapshot {
   time: RenderClock;
   /** Why this kind may not be mirrored at all, when it may not. */
   kindDenied?: string;
+  /**
+   * Write verbs the controller's identity lacks on this kind, and the resource as RBAC names it: the
+   * kind is watched read-only, nothing is written, and the source's author is told what is missing.
+   */
+  missingRights?: { verbs: readonly string[]; resource: string };
 }
 
 /** Plans one key. */
 export function planKey(s: KeySnapshot): SourcePlan {
+  if (s.missingRights && s.missingRights.verbs.length > 0) {
+    const enabled = s.source !== undefined && isEnabledSource(s.source);
+    const message = `kubemirror may not ${s.missingRights.verbs.join(", ")} ${s.missingRights.resource}, ` +
+      `so nothing is mirrored: ${RBAC_HINT}`;
+    return {
+      source: s.ref,
+      actions: [],
+      errors: enabled ? [{ source: s.ref, kind: "unwritable", message }] : [],
+      warnings: [],
+    };
+  }
   if (s.kindDenied) {
     const enabled = s.source !== undefined && isEnabledSource(s.source);
     return {

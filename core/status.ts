@@ -6,13 +6,14 @@
  * @example
  * ```ts
  * import { decideSourceStatus } from "./status.ts";
+ * import assert from "node:assert/strict";
  * const status = decideSourceStatus({
  *   source: { metadata: { name: "cfg", namespace: "default", labels: { "kubemirror.raczylo.com/enabled": "true" },
  *     annotations: { "kubemirror.raczylo.com/sync": "true" } } },
  *   plan: { actions: [], errors: [], warnings: [] },
  *   outcome: { written: 0, deferred: 0, failures: [], pending: false, notes: [] },
  * });
- * // { finalizer: "add", syncStatus: "reconciled:0,errors:0", events: [] }
+ * assert.deepEqual(status, { finalizer: "add", syncStatus: "reconciled:0,errors:0", events: [] });
  * ```
  * @module
  */
@@ -61,6 +62,16 @@ export const ERROR_REASONS: Readonly<Record<PlanErrorKind, string>> = {
   transform: "TransformFailed",
   invalid: "InvalidSource",
   forbidden: "InvalidSource",
+  unwritable: "Forbidden",
+};
+
+/** The `error_type` label of `kubemirror_sync_errors_total` for each kind of plan error. */
+export const ERROR_TYPES: Readonly<Record<PlanErrorKind, string>> = {
+  conflict: "conflict",
+  transform: "transform",
+  invalid: "invalid",
+  forbidden: "forbidden",
+  unwritable: "forbidden",
 };
 
 /** Decides the finalizer, `sync-status` and Events of a source after a reconcile. */
@@ -68,18 +79,22 @@ export function decideSourceStatus(input: StatusInput): SourceStatus {
   const { source, plan, outcome } = input;
   const deleting = Boolean(source.metadata?.deletionTimestamp);
   const enabled = isEnabledSource(source) && !deleting;
+  // A kind the controller may not write: nothing can be written on the source either, only Events.
+  const unwritable = plan.errors.some((e) => e.kind === "unwritable");
   const hasFinalizer = (source.metadata?.finalizers ?? []).includes(FINALIZER);
   const current = source.metadata?.annotations?.[ANNOTATION_SYNC_STATUS];
 
   // The finalizer goes only once every delete went through: a pending retry keeps it.
-  const finalizer = enabled && !hasFinalizer
+  const finalizer = unwritable
+    ? "keep"
+    : enabled && !hasFinalizer
     ? "add"
     : !enabled && hasFinalizer && !outcome.pending
     ? "remove"
     : "keep";
 
   let syncStatus: string | null | undefined;
-  if (enabled && !outcome.pending) {
+  if (enabled && !outcome.pending && !unwritable) {
     const reconciled = outcome.written + outcome.deferred +
       plan.actions.filter((a) => a.action === "unchanged").length;
     const status = `reconciled:${reconciled},errors:${plan.errors.length + outcome.failures.length}`;

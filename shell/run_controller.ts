@@ -96,7 +96,6 @@ export async function runController(argv: readonly string[]): Promise<number> {
       identity,
     }, {
       onStartedLeading: () => {
-        metrics.leader.set(1);
         started.then(() => controller.startWorkers());
       },
       onStoppedLeading: () => {

@@ -20,6 +20,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG, type MirrorConfig } from "../../core/config.ts";
 import { namespacePatternError, splitList } from "../../core/glob.ts";
+import { groupKindKey } from "../../core/group_kind.ts";
 import { parseResourceType, type ResourceType } from "../../core/mirrorable.ts";
 import { errorMessage, type Level } from "../runtime/log.ts";
 
@@ -245,7 +246,7 @@ function parseAll(
     errors.push(`-o must be json, yaml or table, not "${output}"`);
   }
   const config: MirrorConfig = {
-    ...(resourceTypes ? { namedKinds: resourceTypes.map((t) => `${t.group}/${t.kind}`) } : {}),
+    ...(resourceTypes ? { namedKinds: resourceTypes.map(groupKindKey) } : {}),
     excludedNamespaces: globs("excluded-namespaces"),
     includedNamespaces: globs("included-namespaces"),
     sourceNamespaces: globs("source-namespaces"),

@@ -26,10 +26,13 @@ import { keyForSource, keysForMirror, keysForNamespace, resyncKeys } from "./eve
 import type { ControllerFlags } from "../config/flags.ts";
 import { KindWatches } from "./kind_watches.ts";
 import type { KubeClient } from "../kube/client.ts";
-import { errorMessage, type Logger } from "../runtime/log.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
+import type { Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
-import { controllerLabel, parseKey } from "./names.ts";
+import { controllerLabel } from "../../core/group_kind.ts";
+import { parseKey } from "./queue_keys.ts";
 import { Reconciler } from "./reconciler.ts";
+import { runWorker } from "./work_loop.ts";
 import { WorkQueue } from "./work_queue.ts";
 
 /** What the controller needs. */
@@ -39,6 +42,8 @@ export interface ControllerOptions {
   log: Logger;
   metrics: Metrics;
   identity: string;
+  /** Time for the queue, the caches, resyncs and fights; the process's clock by default. */
+  clock?: Clock;
 }
 
 /** The mirroring controller. */
@@ -50,14 +55,16 @@ export class Controller {
   #stopped = false;
   /** Aborted when the Lease is lost or the process stops: every write carries its signal. */
   readonly #writes = new AbortController();
-  #resyncTimer?: ReturnType<typeof setInterval>;
+  #cancelResync?: () => void;
   #workers: Promise<void>[] = [];
   readonly #log: Logger;
+  readonly #clock: Clock;
 
   constructor(readonly options: ControllerOptions) {
     this.#log = options.log;
-    this.queue = new WorkQueue("sources", options.metrics);
-    this.watches = new KindWatches(options, {
+    this.#clock = options.clock ?? systemClock;
+    this.queue = new WorkQueue("sources", options.metrics, undefined, undefined, this.#clock);
+    this.watches = new KindWatches({ ...options, clock: this.#clock }, {
       source: (gk, obj) => {
         const key = keyForSource(gk, obj);
         this.reconciler.noteChange(key);
@@ -76,6 +83,7 @@ export class Controller {
       ...options,
       namespaces: this.watches.namespaces,
       kind: (gk) => this.watches.kinds.get(gk),
+      now: () => this.#clock.now(),
     });
   }
 
@@ -87,7 +95,7 @@ export class Controller {
   /** Starts the caches and discovery; resolves once they are synced. */
   async start(): Promise<void> {
     await this.watches.start();
-    this.#resyncTimer = setInterval(() => this.#resync(), this.options.flags.resyncPeriodMs);
+    this.#scheduleResync();
     this.#log.info("caches synced", {
       kinds: this.watches.kinds.size,
       namespaces: this.watches.namespaces.size,
@@ -97,16 +105,26 @@ export class Controller {
   /** Becomes the leader: work the queue with `--worker-threads` workers, starting with every source. */
   startWorkers(): void {
     if (this.#leader || this.#stopped) return;
-    this.#leader = true;
-    this.options.metrics.leader.set(1);
-    for (let i = 0; i < this.options.flags.workerThreads; i++) this.#workers.push(this.#work());
+    this.#lead(true);
+    const worker = {
+      queue: this.queue,
+      reconcile: (key: string, signal?: AbortSignal) => this.reconciler.reconcile(key, signal),
+      label: (key: string) => {
+        const gk = parseKey(key).gk;
+        const k = this.watches.kinds.get(gk);
+        return k ? controllerLabel(k.kind) : gk;
+      },
+      log: this.#log,
+      metrics: this.options.metrics,
+      signal: this.#writes.signal,
+    };
+    for (let i = 0; i < this.options.flags.workerThreads; i++) this.#workers.push(runWorker(worker));
     this.#resync();
   }
 
   /** The Lease is lost: no write starts from now on, and those in flight are aborted. */
   abortWrites(): void {
-    this.#leader = false;
-    this.options.metrics.leader.set(0);
+    this.#lead(false);
     this.queue.shutDown();
     this.#writes.abort(new Error("the Lease was lost"));
   }
@@ -114,53 +132,28 @@ export class Controller {
   /** Stops taking work, waits for in-flight reconciles (at most `graceMs`, then aborts them), stops the caches. */
   async stop(graceMs = 10_000): Promise<void> {
     this.#stopped = true;
-    this.#leader = false;
-    this.options.metrics.leader.set(0);
+    this.#lead(false);
     this.queue.shutDown();
-    clearInterval(this.#resyncTimer);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
-    await Promise.race([Promise.all(this.#workers), timeout]);
-    clearTimeout(timer);
+    this.#cancelResync?.();
+    const finished = new AbortController();
+    await Promise.race([Promise.all(this.#workers), this.#clock.sleep(graceMs, finished.signal)]);
+    finished.abort();
     this.#writes.abort(new Error("the controller stopped"));
     await Promise.all(this.#workers);
     this.watches.stop();
   }
 
-  /** The one owner of retries: only this loop adds back, backs off or forgets a key. */
-  async #work(): Promise<void> {
-    while (true) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      const k = this.watches.kinds.get(parseKey(key).gk);
-      const label = k ? controllerLabel(k.kind) : parseKey(key).gk;
-      const end = this.options.metrics.reconcileDuration.startTimer({ controller: label });
-      const started = performance.now();
-      try {
-        const result = await this.reconciler.reconcile(key, this.#writes.signal);
-        const outcome = result.requeue === "no"
-          ? "success"
-          : result.requeue === "after"
-          ? "requeue_after"
-          : "requeue";
-        this.#log.debug("reconciled", { key, result: outcome, ms: Math.round(performance.now() - started) });
-        this.options.metrics.reconcileTotal.inc({ controller: label, result: outcome });
-        if (result.requeue === "backoff") this.queue.addRateLimited(key);
-        else {
-          this.queue.forget(key);
-          if (result.requeue === "after") this.queue.addAfter(key, result.ms);
-        }
-      } catch (e) {
-        this.options.metrics.reconcileTotal.inc({ controller: label, result: "error" });
-        if (!this.#writes.signal.aborted) {
-          this.#log.error("reconcile failed", { key, error: errorMessage(e) });
-        }
-        this.queue.addRateLimited(key);
-      } finally {
-        end();
-        this.queue.done(key);
-      }
-    }
+  /** The one owner of the leader gauge: 1 exactly while this replica works the queue and may write. */
+  #lead(on: boolean): void {
+    this.#leader = on;
+    this.options.metrics.leader.set(on ? 1 : 0);
+  }
+
+  #scheduleResync(): void {
+    this.#cancelResync = this.#clock.after(this.options.flags.resyncPeriodMs, () => {
+      this.#resync();
+      if (!this.#stopped) this.#scheduleResync();
+    });
   }
 
   #enqueue(key: string): void {

@@ -19,7 +19,8 @@ import { parseSource } from "../../core/source_spec.ts";
 import { mayTarget } from "../../core/targets.ts";
 import type { KubeObject } from "../../core/types.ts";
 import type { ObjectCache } from "../kube/informer.ts";
-import { BY_NAMESPACE, BY_SOURCE, sourceKey } from "./names.ts";
+import { BY_NAMESPACE, BY_SOURCE } from "./mirror_indexes.ts";
+import { sourceKey } from "./queue_keys.ts";
 
 /** The caches of one kind, as the handlers read them. */
 export interface WatchedKind {

@@ -11,7 +11,7 @@ import {
 import type { KubeObject } from "../../core/types.ts";
 import { MemoryCache } from "../kube/_testing.ts";
 import { keysForMirror, keysForNamespace, resyncKeys } from "./event_handlers.ts";
-import { MIRROR_INDEXERS } from "./kind_watches.ts";
+import { MIRROR_INDEXERS } from "./mirror_indexes.ts";
 
 const src = (ns: string, name: string, targets: string): KubeObject => ({
   apiVersion: "v1",

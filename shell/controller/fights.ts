@@ -16,7 +16,9 @@
  * @module
  */
 import { decideRevert, FIGHT_WINDOW_MS, isFight, type RevertHistory } from "../../core/fight.ts";
+import { groupKindKey } from "../../core/group_kind.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
+import { sourceKey } from "./queue_keys.ts";
 import type { SourceEvent } from "../../core/status.ts";
 import { type KubeClient, resourcePath } from "../kube/client.ts";
 
@@ -37,7 +39,7 @@ export class Fights {
     drift: string,
     signal?: AbortSignal,
   ): Promise<RevertVerdict> {
-    const key = `${kind.group}/${kind.kind}/${namespace}/${name}`;
+    const key = sourceKey(groupKindKey(kind), namespace, name); // a mirror, keyed as the queue keys objects
     const previous = this.#reverts.get(key);
     const decision = decideRevert(previous, this.now());
     if (!decision.revertNow) return { revertNow: false, waitMs: decision.waitMs };

@@ -24,18 +24,20 @@
  * ```
  * @module
  */
+import { groupKindKey, kindLabel, rbacResource, resourceType } from "../../core/group_kind.ts";
+import { diffWatchedKinds, type DiscoveredKind, kindAccess, RBAC_HINT } from "../../core/kind_access.ts";
 import { LABEL_ENABLED, LABEL_MIRROR } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
-import { mirrorSourceOf } from "../../core/ownership.ts";
 import type { KubeObject } from "../../core/types.ts";
-import { missingVerbs } from "../kube/access_review.ts";
-import { discoverKinds } from "../kube/discovery.ts";
 import type { ControllerFlags } from "../config/flags.ts";
-import { Informer, type ObjectCache } from "../kube/informer.ts";
+import { missingVerbs } from "../kube/access_review.ts";
 import { type KubeClient, resourcePath } from "../kube/client.ts";
+import { discoverKinds } from "../kube/discovery.ts";
+import { Informer, type ObjectCache } from "../kube/informer.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
-import { BY_NAME, BY_NAMESPACE, BY_SOURCE, kindLabel, RBAC_HINT, resourceName } from "./names.ts";
+import { MIRROR_INDEXERS } from "./mirror_indexes.ts";
 
 /** The caches and rights of one mirrorable kind. */
 export interface KindState {
@@ -43,7 +45,7 @@ export interface KindState {
   /** Write verbs the controller's identity lacks on this kind; its sources then get an Event, nothing is written. */
   missingVerbs: string[];
   sources: ObjectCache;
-  /** Mirrors, indexed by {@link BY_NAME}, {@link BY_SOURCE} and {@link BY_NAMESPACE}. */
+  /** Mirrors, indexed as {@link MIRROR_INDEXERS} says (by name, by source, by namespace). */
   mirrors: ObjectCache;
 }
 
@@ -63,23 +65,11 @@ export interface WatchEvents {
 /** What the watches need. */
 export interface WatchDeps {
   client: KubeClient;
-  flags: ControllerFlags;
+  flags: Pick<ControllerFlags, "watchIdleTimeoutMs" | "discoveryIntervalMs" | "resourceTypes">;
   log: Logger;
   metrics: Metrics;
+  clock?: Clock;
 }
-
-/** `group/Kind`, the key of a kind. */
-export const gkOf = (k: { group: string; kind: string }): string => `${k.group}/${k.kind}`;
-
-/** How the mirrors cache is indexed. */
-export const MIRROR_INDEXERS = {
-  [BY_NAME]: (m: KubeObject) => [m.metadata?.name ?? ""],
-  [BY_SOURCE]: (m: KubeObject) => {
-    const owner = mirrorSourceOf(m);
-    return owner ? [`${owner.namespace}/${owner.name}`] : [];
-  },
-  [BY_NAMESPACE]: (m: KubeObject) => [m.metadata?.namespace ?? ""],
-};
 
 /** Namespaces, CRDs and one source and one mirror watch per kind the controller may serve. */
 export class KindWatches {
@@ -89,38 +79,25 @@ export class KindWatches {
   #stopped = false;
   #discovered = false;
   #discovery: Promise<void> = Promise.resolve();
-  #discoveryTimer?: ReturnType<typeof setTimeout>;
-  #discoveryInterval?: ReturnType<typeof setInterval>;
+  #cancelDiscovery?: () => void;
+  #cancelPeriodicDiscovery?: () => void;
+  readonly #clock: Clock;
   /** What this identity may do with each discovered kind, as last logged. */
   readonly #access = new Map<string, string>();
 
   constructor(readonly deps: WatchDeps, readonly events: WatchEvents) {
-    const idleTimeoutMs = deps.flags.watchIdleTimeoutMs;
-    this.namespaces = new Informer(
-      deps.client,
-      { path: "/api/v1/namespaces", name: "namespaces", idleTimeoutMs },
-      { onChange: (_type, ns, old) => events.namespace(ns, old) },
-      deps.log,
-      deps.metrics,
-    );
-    this.crds = new Informer(
-      deps.client,
-      {
-        path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-        name: "customresourcedefinitions",
-        idleTimeoutMs,
-      },
+    this.#clock = deps.clock ?? systemClock;
+    this.namespaces = this.#informer("/api/v1/namespaces", "namespaces", {
+      onChange: (_type, ns, old) => events.namespace(ns, old),
+    });
+    this.crds = this.#informer(
+      "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+      "customresourcedefinitions",
       {
         onChange: (type, crd, old) => {
-          const established = (o?: KubeObject) =>
-            ((o?.status as any)?.conditions ?? []).some((c: any) =>
-              c.type === "Established" && c.status === "True"
-            );
           if (type !== "MODIFIED" || established(crd) !== established(old)) this.scheduleDiscovery(1000);
         },
       },
-      deps.log,
-      deps.metrics,
     );
   }
 
@@ -138,17 +115,14 @@ export class KindWatches {
     await this.namespaces.synced;
     await this.#runDiscovery();
     await Promise.all([...this.kinds.values()].flatMap((k) => [k.sources.synced, k.mirrors.synced]));
-    this.#discoveryInterval = setInterval(
-      () => this.scheduleDiscovery(0),
-      this.deps.flags.discoveryIntervalMs,
-    );
+    this.#schedulePeriodicDiscovery();
   }
 
   /** Stops every watch and timer. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#discoveryTimer);
-    clearInterval(this.#discoveryInterval);
+    this.#cancelDiscovery?.();
+    this.#cancelPeriodicDiscovery?.();
     this.namespaces.stop();
     this.crds.stop();
     for (const k of this.kinds.values()) {
@@ -159,10 +133,16 @@ export class KindWatches {
 
   /** Runs discovery after `delayMs` (a later call replaces an earlier one). */
   scheduleDiscovery(delayMs: number): void {
-    clearTimeout(this.#discoveryTimer);
-    this.#discoveryTimer = setTimeout(() => {
-      this.#runDiscovery().catch((e) => this.deps.log.error("discovery failed", { error: errorMessage(e) }));
-    }, delayMs);
+    this.#cancelDiscovery?.();
+    this.#cancelDiscovery = this.#clock.after(delayMs, () => void this.#runDiscovery());
+  }
+
+  #schedulePeriodicDiscovery(): void {
+    this.#cancelPeriodicDiscovery = this.#clock.after(this.deps.flags.discoveryIntervalMs, () => {
+      if (this.#stopped) return;
+      this.scheduleDiscovery(0);
+      this.#schedulePeriodicDiscovery();
+    });
   }
 
   /** Discovery runs one at a time; each run snapshots nothing across its API calls and commits a diff. */
@@ -174,63 +154,53 @@ export class KindWatches {
     return this.#discovery;
   }
 
+  /** Asks what is mirrorable and what this identity may do with it, then carries out the core's diff. */
   async #discover(): Promise<void> {
     if (this.#stopped) return;
-    const { log, metrics } = this.deps;
-    const { kinds, errors } = await discoverKinds(this.deps.client, this.deps.flags.resourceTypes, log);
+    const { client, log, metrics } = this.deps;
+    const { kinds, errors } = await discoverKinds(client, this.deps.flags.resourceTypes, log);
     for (const e of errors) log.warn("resource type not mirrored", { reason: e });
     // Ask what this identity may do before watching anything: a kind it may not list is skipped with
-    // one log line, never retried against Forbidden; one it may read but not write is watched so that
-    // its sources can be told which rights are missing.
-    const lacking = await Promise.all(kinds.map((k) => missingVerbs(this.deps.client, k)));
-    const wanted = new Map<string, { kind: MirrorableKind; lacks: string[] }>();
-    kinds.forEach((k, i) => {
-      const gk = gkOf(k);
-      const lacks = lacking[i];
-      const access = lacks.length === 0
-        ? "full"
-        : lacks.includes("list") || lacks.includes("watch") || lacks.includes("get")
-        ? "none"
-        : "read-only";
-      const label = kindLabel(k);
-      if (this.#access.get(gk) !== `${access}:${lacks.join(",")}` && access !== "full") {
-        log.warn(
-          access === "none"
-            ? `not watching ${label}: this ServiceAccount may not ${lacks.join(", ")} ${resourceName(k)}`
-            : `watching ${label} read-only: this ServiceAccount may not ${lacks.join(", ")} ${
-              resourceName(k)
-            }; its sources get an Event`,
-          { kind: label, missingVerbs: lacks, hint: RBAC_HINT },
-        );
-      }
-      this.#access.set(gk, `${access}:${lacks.join(",")}`);
-      metrics.forbiddenKinds.remove({ kind: label, access: "none" });
-      metrics.forbiddenKinds.remove({ kind: label, access: "read-only" });
-      if (access !== "full") metrics.forbiddenKinds.set({ kind: label, access }, 1);
-      if (access !== "none") wanted.set(gk, { kind: k, lacks });
-    });
-    const added: KindWatch[] = [];
-    for (const [gk, { kind, lacks }] of wanted) {
-      const current = this.kinds.get(gk);
-      if (current && current.kind.version === kind.version && current.kind.plural === kind.plural) {
-        current.missingVerbs = lacks;
-        continue;
-      }
-      if (current) this.#drop(gk);
-      const watch = this.#watch(kind, lacks);
-      this.kinds.set(gk, watch);
-      added.push(watch);
-    }
-    for (const gk of [...this.kinds.keys()]) if (!wanted.has(gk)) this.#drop(gk);
+    // one log line, never retried against Forbidden.
+    const lacking = await Promise.all(kinds.map((k) => missingVerbs(client, k)));
+    const discovered = kinds.map((kind, i): DiscoveredKind => ({ kind, missingVerbs: lacking[i] }));
+    if (this.#stopped) return;
+    for (const d of discovered) this.#reportAccess(d);
+    const diff = diffWatchedKinds(new Map([...this.kinds].map(([gk, w]) => [gk, w.kind])), discovered);
+    for (const gk of diff.stop) this.#drop(gk);
+    for (const d of diff.keep) this.kinds.get(groupKindKey(d.kind))!.missingVerbs = d.missingVerbs;
+    const added = diff.start.map((d) => this.#watch(d));
     metrics.watchedKinds.set(this.kinds.size);
     if (added.length > 0 || !this.#discovered) {
       log.info("resource discovery", {
-        kinds: [...this.kinds.values()].map((k) => kindLabel(k.kind)),
+        kinds: [...this.kinds.values()].map((k) => resourceType(k.kind)),
         added: added.map((k) => k.kind.kind),
       });
     }
     this.#discovered = true;
     await Promise.all(added.flatMap((k) => [k.sources.synced, k.mirrors.synced]));
+  }
+
+  /** Says once, in a log line and a gauge, which kinds this identity may not fully serve. */
+  #reportAccess({ kind, missingVerbs: lacks }: DiscoveredKind): void {
+    const access = kindAccess(lacks);
+    const gk = groupKindKey(kind);
+    const label = kindLabel(kind);
+    const seen = `${access}:${lacks.join(",")}`;
+    if (this.#access.get(gk) !== seen && access !== "full") {
+      const may = `this ServiceAccount may not ${lacks.join(", ")} ${rbacResource(kind)}`;
+      this.deps.log.warn(
+        access === "none"
+          ? `not watching ${resourceType(kind)}: ${may}`
+          : `watching ${resourceType(kind)} read-only: ${may}; its sources get an Event`,
+        { kind: label, missingVerbs: lacks, hint: RBAC_HINT },
+      );
+    }
+    this.#access.set(gk, seen);
+    const gauge = this.deps.metrics.forbiddenKinds;
+    gauge.remove({ kind: label, access: "none" });
+    gauge.remove({ kind: label, access: "read-only" });
+    if (access !== "full") gauge.set({ kind: label, access }, 1);
   }
 
   #drop(gk: string): void {
@@ -239,42 +209,45 @@ export class KindWatches {
     k.sources.stop();
     k.mirrors.stop();
     this.kinds.delete(gk);
-    this.deps.metrics.mirrorResources.remove({ kind: k.kind.kind });
-    this.deps.log.info("stopped watching kind", { kind: k.kind.kind, group: k.kind.group });
+    this.deps.metrics.mirrorResources.remove({ kind: kindLabel(k.kind) });
+    this.deps.log.info("stopped watching kind", { kind: kindLabel(k.kind) });
   }
 
-  #watch(kind: MirrorableKind, missing: string[]): KindWatch {
-    const gk = gkOf(kind);
+  #watch({ kind, missingVerbs }: DiscoveredKind): KindWatch {
+    const gk = groupKindKey(kind);
     const path = resourcePath(kind);
-    const name = resourceName(kind);
-    const idleTimeoutMs = this.deps.flags.watchIdleTimeoutMs;
-    const sources = new Informer(
-      this.deps.client,
-      { path, name: `${name}/sources`, labelSelector: `${LABEL_ENABLED}=true`, idleTimeoutMs },
-      { onChange: (_type, obj) => this.events.source(gk, obj) },
-      this.deps.log,
-      this.deps.metrics,
-    );
-    const mirrors: Informer = new Informer(
-      this.deps.client,
-      {
-        path,
-        name: `${name}/mirrors`,
-        labelSelector: `${LABEL_MIRROR}=true`,
-        idleTimeoutMs,
-        indexers: MIRROR_INDEXERS,
+    const name = rbacResource(kind);
+    const sources = this.#informer(path, `${name}/sources`, {
+      onChange: (_type, obj) => this.events.source(gk, obj),
+    }, { labelSelector: `${LABEL_ENABLED}=true` });
+    const mirrors: Informer = this.#informer(path, `${name}/mirrors`, {
+      onChange: (_type, obj, old) => {
+        this.deps.metrics.mirrorResources.set({ kind: kindLabel(kind) }, mirrors.size);
+        this.events.mirror(gk, obj, old);
       },
-      {
-        onChange: (_type, obj, old) => {
-          this.deps.metrics.mirrorResources.set({ kind: kind.kind }, mirrors.size);
-          this.events.mirror(gk, obj, old);
-        },
-      },
-      this.deps.log,
-      this.deps.metrics,
-    );
+    }, { labelSelector: `${LABEL_MIRROR}=true`, indexers: MIRROR_INDEXERS });
     sources.start();
     mirrors.start();
-    return { kind, missingVerbs: missing, sources, mirrors };
+    const watch = { kind, missingVerbs, sources, mirrors };
+    this.kinds.set(gk, watch);
+    return watch;
   }
+
+  #informer(
+    path: string,
+    name: string,
+    handlers: ConstructorParameters<typeof Informer>[2],
+    more: { labelSelector?: string; indexers?: typeof MIRROR_INDEXERS } = {},
+  ): Informer {
+    const { client, log, metrics, flags } = this.deps;
+    const spec = { path, name, idleTimeoutMs: flags.watchIdleTimeoutMs, ...more };
+    return new Informer(client, spec, handlers, log, metrics, this.#clock);
+  }
+}
+
+/** Whether a CustomResourceDefinition is established (its kind is served). */
+function established(crd?: KubeObject): boolean {
+  const conditions = (crd?.status as { conditions?: { type?: string; status?: string }[] } | undefined)
+    ?.conditions;
+  return (conditions ?? []).some((c) => c.type === "Established" && c.status === "True");
 }

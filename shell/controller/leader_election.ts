@@ -26,6 +26,7 @@ import {
   type LeaseState,
 } from "../../core/leader.ts";
 import { ignoreNotFound, isStatus, type KubeClient } from "../kube/client.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { KubeObject } from "../../core/types.ts";
 
@@ -78,12 +79,13 @@ export class LeaderElector {
   #stopped = false;
   #leading = false;
   #lease?: Lease;
-  #wake?: () => void;
+  /** Aborted by stop: ends the wait between two tries at once. */
+  readonly #stop = new AbortController();
   #loop?: Promise<void>;
   /** The lease record as last read, and our local time when we first saw it. */
   #observed?: { record: string; at: number };
-  /** Fires at the renew deadline after our last renewal. */
-  #deadline?: ReturnType<typeof setTimeout>;
+  /** Cancels the timer that fires at the renew deadline after our last renewal. */
+  #cancelDeadline?: () => void;
 
   constructor(
     readonly api: KubeClient,
@@ -91,11 +93,8 @@ export class LeaderElector {
     readonly callbacks: LeaderCallbacks,
     readonly log: Logger,
     readonly timings: LeaderTimings = DEFAULT_LEADER_TIMINGS,
+    readonly clock: Clock = systemClock,
   ) {}
-
-  get leading(): boolean {
-    return this.#leading;
-  }
 
   #path(name?: string): string {
     const base = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.ref.namespace)}/leases`;
@@ -107,10 +106,23 @@ export class LeaderElector {
     this.#loop = this.#run();
   }
 
+  /** One try: read the Lease, let the core decide, write the decision. Bounded by the renew deadline. */
   async #step(shuttingDown: boolean): Promise<number> {
-    const signal = AbortSignal.timeout(this.timings.renewDeadlineMs);
+    const bound = new AbortController();
+    const cancel = this.clock.after(
+      this.timings.renewDeadlineMs,
+      () => bound.abort(new Error("the Lease request took longer than the renew deadline")),
+    );
+    try {
+      return await this.#try(shuttingDown, bound.signal);
+    } finally {
+      cancel();
+    }
+  }
+
+  async #try(shuttingDown: boolean, signal: AbortSignal): Promise<number> {
     const lease = await ignoreNotFound(this.api.get<Lease>(this.#path(this.ref.name), { signal }));
-    const now = Date.now();
+    const now = this.clock.now();
     const record = lease ? `${lease.spec?.holderIdentity}|${lease.spec?.renewTime}` : "";
     if (this.#observed?.record !== record) this.#observed = { record, at: now };
     const decision = decideLeadership({
@@ -163,13 +175,13 @@ export class LeaderElector {
 
   /** Leadership ends at the renew deadline after this renewal, unless a later one gets through first. */
   #armDeadline(renewedAt: number): void {
-    clearTimeout(this.#deadline);
-    const left = renewedAt + this.timings.renewDeadlineMs - Date.now();
-    this.#deadline = setTimeout(() => this.#lose(), Math.max(0, left));
+    this.#cancelDeadline?.();
+    const left = renewedAt + this.timings.renewDeadlineMs - this.clock.now();
+    this.#cancelDeadline = this.clock.after(Math.max(0, left), () => this.#lose());
   }
 
   #lose(): void {
-    clearTimeout(this.#deadline);
+    this.#cancelDeadline?.();
     if (!this.#leading) return;
     this.#leading = false;
     this.log.error("lost the lease: could not renew it within the renew deadline");
@@ -187,26 +199,21 @@ export class LeaderElector {
         }
       }
       if (
-        this.#leading && !actsAsLeader(leaseState(this.#lease), this.ref.identity, Date.now(), this.timings)
+        this.#leading &&
+        !actsAsLeader(leaseState(this.#lease), this.ref.identity, this.clock.now(), this.timings)
       ) {
         this.#lose();
       }
       if (this.#stopped) break;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
+      await this.clock.sleep(wait, this.#stop.signal);
     }
   }
 
   /** Stops the loop; releases the Lease if held, so a standby takes over at once. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#deadline);
-    this.#wake?.();
+    this.#cancelDeadline?.();
+    this.#stop.abort();
     await this.#loop;
     if (this.#leading) {
       try {

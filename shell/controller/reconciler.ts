@@ -1,8 +1,8 @@
 /**
- * Reconciles one key (`group/Kind/namespace/name`) in four steps: a snapshot of the caches, the core's
+ * Reconciles one key (`group/Kind/namespace/name`) in five calls: a snapshot of the caches, the core's
  * plan for that key ({@link planKey}), the writes (each carrying the signal that stops them when the
- * Lease is lost), and the result for the work loop, which alone touches the queue. What to write on the
- * source is the core's decision ({@link decideSourceStatus}); nothing here reads a message's text.
+ * Lease is lost), what is recorded on the source (the core's {@link decideSourceStatus}), and the result
+ * for the work loop, which alone touches the queue. Nothing here reads a message's text.
  *
  * @example
  * ```ts
@@ -25,47 +25,49 @@
  * ```
  * @module
  */
+import { controllerLabel, rbacResource } from "../../core/group_kind.ts";
 import { LABEL_MIRROR } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
-import type { PlanAction } from "../../core/plan.ts";
-import { planKey } from "../../core/plan_key.ts";
-import { decideSourceStatus, type SourceEvent } from "../../core/status.ts";
-import { type KubeObject, namespaceInfo, type SourceRef } from "../../core/types.ts";
-import { executeAction } from "./executor.ts";
-import { Fights } from "./fights.ts";
+import type { PlanAction, SourcePlan } from "../../core/plan.ts";
+import { type KeySnapshot, planKey } from "../../core/plan_key.ts";
+import { decideSourceStatus, ERROR_TYPES, type ExecutionOutcome } from "../../core/status.ts";
+import { rfc3339 } from "../../core/time.ts";
+import { type KubeObject, namespaceInfo } from "../../core/types.ts";
 import type { ControllerFlags } from "../config/flags.ts";
-import type { ObjectCache } from "../kube/informer.ts";
-import type { KindState } from "./kind_watches.ts";
 import { ApiError, ignoreNotFound, type KubeClient, resourcePath } from "../kube/client.ts";
+import type { ObjectCache } from "../kube/informer.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
-import { BY_NAME, controllerLabel, parseKey, RBAC_HINT, resourceName } from "./names.ts";
+import { executeAction } from "./executor.ts";
+import { Fights } from "./fights.ts";
+import type { KindState } from "./kind_watches.ts";
+import { BY_NAME } from "./mirror_indexes.ts";
+import { parseKey } from "./queue_keys.ts";
 import { SourceStatusWriter } from "./source_status.ts";
-
-/** What the work loop does with the key next. */
-export type ReconcileResult =
-  | { requeue: "no" }
-  | { requeue: "backoff" }
-  | { requeue: "after"; ms: number };
+import type { ReconcileResult } from "./work_loop.ts";
 
 /** What the reconciler needs. */
 export interface ReconcilerDeps {
   client: KubeClient;
-  flags: ControllerFlags;
+  flags: Pick<ControllerFlags, "config" | "resyncPeriodMs" | "verifySourceFreshness">;
   log: Logger;
   metrics: Metrics;
   identity: string;
   namespaces: ObjectCache;
   /** The kind behind a `group/Kind` key, when it is watched. */
   kind(gk: string): KindState | undefined;
-  /** Wall-clock milliseconds (fights, stale snapshots); the default is Date.now. */
+  /** Wall-clock milliseconds (fights, stale snapshots, last-sync-time); the default is Date.now. */
   now?: () => number;
 }
 
-/** RFC 3339 in UTC to the second, as the mirrors' `last-sync-time` is written. */
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
+/** What came of carrying out a plan, and when to look again. */
+interface Execution extends ExecutionOutcome {
+  /** A revert put off: reconcile again after this long. */
+  waitMs?: number;
 }
+
+/** How many writes of one key run at once. */
+const WRITES_AT_ONCE = 8;
 
 /** Reconciles keys. */
 export class Reconciler {
@@ -104,36 +106,32 @@ export class Reconciler {
 
   /** Reconciles one key. Throws only for an API failure outside the writes (the work loop backs off). */
   async reconcile(key: string, signal?: AbortSignal): Promise<ReconcileResult> {
-    const { gk, namespace, name } = parseKey(key);
-    const k = this.deps.kind(gk);
+    const k = this.deps.kind(parseKey(key).gk);
     if (!k) return { requeue: "no" };
-    const r = k.kind;
-    const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
-    const ref: SourceRef = { apiVersion, kind: r.kind, namespace, name };
-    const log = this.deps.log.with({ source: `${namespace}/${name}`, kind: r.kind });
-    const metrics = this.deps.metrics;
-    const label = controllerLabel(r);
+    const snapshot = await this.#snapshot(k, key, signal);
+    const plan = planKey(snapshot);
+    const done = await this.#execute(k, key, plan, signal);
+    const recorded = await this.#record(k, key, snapshot, plan, done, signal);
+    return this.#result(done, recorded, signal);
+  }
 
-    // 1. Snapshot.
+  /** 1. What is known about the key: the caches, plus the reads the cache cannot answer. */
+  async #snapshot(k: KindState, key: string, signal?: AbortSignal): Promise<KeySnapshot> {
+    const { namespace, name } = parseKey(key);
+    const r = k.kind;
+    const ref = {
+      apiVersion: r.group ? `${r.group}/${r.version}` : r.version,
+      kind: r.kind,
+      namespace,
+      name,
+    };
+    const time = { now: rfc3339(this.#now()), clock: () => performance.now() };
+    const base = { ref, config: this.deps.flags.config, time };
     let source = k.sources.get(`${namespace}/${name}`);
     if (k.missingVerbs.length > 0) {
-      // Nothing can be written for this kind; tell the source's author what the controller lacks.
-      if (source) {
-        metrics.syncErrors.inc({ controller: label, error_type: "forbidden" });
-        await this.status.report(
-          key,
-          source,
-          [{
-            reason: "Forbidden",
-            message: `kubemirror may not ${k.missingVerbs.join(", ")} ${
-              resourceName(r)
-            }, so nothing is mirrored: ${RBAC_HINT}`,
-          }],
-          log,
-          signal,
-        );
-      }
-      return { requeue: "no" };
+      // Nothing can be written for this kind: the plan only tells the source's author what is missing.
+      const missingRights = { verbs: k.missingVerbs, resource: rbacResource(r) };
+      return { ...base, source, observed: [], namespaces: [], missingRights };
     }
     if (source && this.deps.flags.verifySourceFreshness) source = await this.#fresh(r, source, signal);
     const observed = k.mirrors.byIndex(BY_NAME, name);
@@ -141,117 +139,135 @@ export class Reconciler {
       // The mirrors cache is the truth for labelled objects; a foreign snapshot never hides it.
       if (!observed.some((o) => o.metadata?.namespace === f.metadata?.namespace)) observed.push(f);
     }
-    const time = { now: rfc3339(this.#now()), clock: () => performance.now() };
-
-    // 2. Plan.
-    const plan = planKey({
-      ref,
+    return {
+      ...base,
       source,
       observed,
       peers: k.sources.list().filter((p) => p.metadata?.name === name && p.metadata?.namespace !== namespace),
       namespaces: this.deps.namespaces.list().map(namespaceInfo),
-      config: this.deps.flags.config,
-      time,
-    });
+    };
+  }
 
-    // 3. Execute.
-    const failures: string[] = [];
-    const notes: SourceEvent[] = [];
-    let pending = false;
-    let written = 0;
-    let deferred = 0;
-    let waitMs: number | undefined;
+  /** 3. Carries out the plan's writes, at most {@link WRITES_AT_ONCE} at once, backing off from fights. */
+  async #execute(k: KindState, key: string, plan: SourcePlan, signal?: AbortSignal): Promise<Execution> {
+    const done: Execution = { written: 0, deferred: 0, failures: [], pending: false, notes: [] };
+    const label = controllerLabel(k.kind);
     const writes: PlanAction[] = [];
     for (const a of plan.actions) {
       if (a.action !== "create" && a.action !== "update" && a.action !== "delete") continue;
       if (a.action === "update" && a.drift !== undefined) {
         // Another writer edited the mirror: revert it, but back off when it keeps coming back.
-        const verdict = await this.#fights.revert(r, a.target.namespace, a.target.name, a.drift, signal);
+        const verdict = await this.#fights.revert(k.kind, a.target.namespace, a.target.name, a.drift, signal);
         if (!verdict.revertNow) {
-          metrics.driftBackoffs.inc({ controller: label });
-          waitMs = Math.min(waitMs ?? Infinity, verdict.waitMs);
-          deferred++;
+          this.deps.metrics.driftBackoffs.inc({ controller: label });
+          done.waitMs = Math.min(done.waitMs ?? Infinity, verdict.waitMs);
+          done.deferred++;
           continue;
         }
-        metrics.driftReverts.inc({ controller: label });
-        if (verdict.note) notes.push(verdict.note);
+        this.deps.metrics.driftReverts.inc({ controller: label });
+        if (verdict.note) done.notes.push(verdict.note);
       }
       writes.push(a);
     }
-    await pool(writes, 8, async (action) => {
-      // Once the Lease is lost (or the process stops), no write starts.
-      if (signal?.aborted) {
-        pending = true;
+    await pool(writes, WRITES_AT_ONCE, (action) => this.#write(k, key, action, done, signal));
+    if (done.failures.length > 0) done.pending = true;
+    this.#observeLag(key, label, writes.length > 0, done.pending);
+    return done;
+  }
+
+  /** One write, its result put through to the caches and counted in `done`. */
+  async #write(k: KindState, key: string, action: PlanAction, done: Execution, signal?: AbortSignal) {
+    // Once the Lease is lost (or the process stops), no write starts.
+    if (signal?.aborted) {
+      done.pending = true;
+      return;
+    }
+    const log = this.deps.log.with({
+      source: `${action.source.namespace}/${action.source.name}`,
+      kind: k.kind.kind,
+    });
+    const outcome = await executeAction(this.deps.client, k.kind, action, signal);
+    const target = `${action.target.namespace}/${action.target.name}`;
+    switch (outcome.result) {
+      case "written":
+        if (outcome.deleted) k.mirrors.drop(target);
+        else if (outcome.object) {
+          k.mirrors.observe({ ...outcome.object, apiVersion: action.source.apiVersion, kind: k.kind.kind });
+        }
+        this.#foreign.get(key)?.delete(action.target.namespace);
+        if (action.action !== "delete") done.written++;
+        log.info(
+          `mirror ${action.action === "update" && action.recreate ? "recreated" : action.action + "d"}`,
+          { target, reason: action.reason },
+        );
         return;
-      }
-      const outcome = await executeAction(this.deps.client, r, action, signal);
-      const target = `${action.target.namespace}/${action.target.name}`;
-      switch (outcome.result) {
-        case "written":
-          if (outcome.deleted) k.mirrors.drop(target);
-          else if (outcome.object) k.mirrors.observe({ ...outcome.object, apiVersion, kind: r.kind });
-          this.#foreign.get(key)?.delete(action.target.namespace);
-          if (action.action !== "delete") written++;
-          log.info(
-            `mirror ${action.action === "update" && action.recreate ? "recreated" : action.action + "d"}`,
-            { target, reason: action.reason },
-          );
-          return;
-        case "exists":
-          if (outcome.existing?.metadata?.labels?.[LABEL_MIRROR] === "true") {
-            // A mirror the cache has not seen yet: the mirrors watch owns it, so it goes into that cache,
-            // where its DELETED event will remove it again.
-            k.mirrors.observe(outcome.existing);
-          } else if (outcome.existing) {
-            const map = this.#foreign.get(key) ?? new Map<string, { object: KubeObject; readAt: number }>();
-            map.set(action.target.namespace, { object: outcome.existing, readAt: this.#now() });
-            this.#foreign.set(key, map);
-          }
-          pending = true;
-          return;
-        case "stale":
-          log.debug("stale cache; retrying", { target, error: outcome.error.message });
-          pending = true;
-          return;
-        case "failed": {
-          if (signal?.aborted) {
-            pending = true;
-            return;
-          }
-          const message = errorMessage(outcome.error);
-          failures.push(`${action.action} ${target}: ${message}`);
-          metrics.syncErrors.inc({
-            controller: label,
-            error_type: outcome.error instanceof ApiError ? `http_${outcome.error.status}` : "network",
-          });
-          log.warn("mirror write failed", { target, action: action.action, error: message });
+      case "exists":
+        if (outcome.existing?.metadata?.labels?.[LABEL_MIRROR] === "true") {
+          // A mirror the cache has not seen yet: the mirrors watch owns it, so it goes into that cache,
+          // where its DELETED event will remove it again.
+          k.mirrors.observe(outcome.existing);
+        } else if (outcome.existing) {
+          const map = this.#foreign.get(key) ?? new Map<string, { object: KubeObject; readAt: number }>();
+          map.set(action.target.namespace, { object: outcome.existing, readAt: this.#now() });
+          this.#foreign.set(key, map);
+        }
+        done.pending = true;
+        return;
+      case "stale":
+        log.debug("stale cache; retrying", { target, error: outcome.error.message });
+        done.pending = true;
+        return;
+      case "failed": {
+        if (signal?.aborted) {
+          done.pending = true;
           return;
         }
+        const message = errorMessage(outcome.error);
+        done.failures.push(`${action.action} ${target}: ${message}`);
+        this.deps.metrics.syncErrors.inc({
+          controller: controllerLabel(k.kind),
+          error_type: outcome.error instanceof ApiError ? `http_${outcome.error.status}` : "network",
+        });
+        log.warn("mirror write failed", { target, action: action.action, error: message });
+        return;
       }
-    });
-    for (const e of plan.errors) {
-      metrics.syncErrors.inc({ controller: label, error_type: e.kind });
-      if (e.kind === "transform") metrics.transformErrors.inc({ controller: label });
     }
-    if (failures.length > 0) pending = true;
-    this.#observeLag(key, label, writes.length > 0, pending);
+  }
 
-    // 4. Record on the source, and tell the work loop what next.
-    if (signal?.aborted) return { requeue: "backoff" };
-    if (source) {
-      const status = decideSourceStatus({
-        source,
-        plan,
-        outcome: { written, deferred, failures, pending, notes },
-      });
-      const recorded = await this.status.apply(r, k.sources, key, source, status, log, signal);
-      if (recorded === "conflict") pending = true;
-    } else if (!pending) {
-      this.#forgetSource(key);
-      await this.status.releaseVanished(r, ref, log, signal);
+  /** 4. Records on the source what the core decides (or releases a source that is gone). */
+  async #record(
+    k: KindState,
+    key: string,
+    snapshot: KeySnapshot,
+    plan: SourcePlan,
+    done: Execution,
+    signal?: AbortSignal,
+  ): Promise<"recorded" | "conflict"> {
+    const label = controllerLabel(k.kind);
+    for (const e of plan.errors) {
+      this.deps.metrics.syncErrors.inc({ controller: label, error_type: ERROR_TYPES[e.kind] });
+      if (e.kind === "transform") this.deps.metrics.transformErrors.inc({ controller: label });
     }
-    if (pending) return { requeue: "backoff" };
-    return waitMs !== undefined ? { requeue: "after", ms: waitMs } : { requeue: "no" };
+    if (signal?.aborted) return "recorded";
+    const { source, ref } = snapshot;
+    const log = this.deps.log.with({ source: `${ref.namespace}/${ref.name}`, kind: ref.kind });
+    if (source) {
+      const status = decideSourceStatus({ source, plan, outcome: done });
+      return await this.status.apply(k.kind, k.sources, key, source, status, log, signal) === "conflict"
+        ? "conflict"
+        : "recorded";
+    }
+    if (!done.pending) {
+      this.#forgetSource(key);
+      await this.status.releaseVanished(k.kind, ref, log, signal);
+    }
+    return "recorded";
+  }
+
+  /** 5. What the work loop does next. */
+  #result(done: Execution, recorded: "recorded" | "conflict", signal?: AbortSignal): ReconcileResult {
+    if (signal?.aborted || done.pending || recorded === "conflict") return { requeue: "backoff" };
+    return done.waitMs !== undefined ? { requeue: "after", ms: done.waitMs } : { requeue: "no" };
   }
 
   #observeLag(key: string, label: string, wrote: boolean, pending: boolean): void {

@@ -11,7 +11,7 @@ import {
 import type { KubeObject } from "../../core/types.ts";
 import { FakeKube, itemPath, MemoryCache } from "../kube/_testing.ts";
 import { parseFlags } from "../config/flags.ts";
-import { MIRROR_INDEXERS } from "./kind_watches.ts";
+import { MIRROR_INDEXERS } from "./mirror_indexes.ts";
 import { createLogger } from "../runtime/log.ts";
 import { createMetrics } from "../runtime/metrics.ts";
 import { Reconciler } from "./reconciler.ts";

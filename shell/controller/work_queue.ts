@@ -6,13 +6,23 @@
  * @example
  * ```ts
  * import { WorkQueue } from "./work_queue.ts";
- * const q = new WorkQueue("sources");
- * q.add("v1/ConfigMap/default/cfg");
- * const key = await q.get(); // "v1/ConfigMap/default/cfg"
+ * import { FakeClock } from "../runtime/fake_clock.ts";
+ * import assert from "node:assert/strict";
+ * const clock = new FakeClock();
+ * const q = new WorkQueue("sources", undefined, 200, 60_000, clock);
+ * q.add("/ConfigMap/default/cfg");
+ * q.add("/ConfigMap/default/cfg"); // deduplicated
+ * assert.equal(q.depth, 1);
+ * const key = await q.get();
+ * assert.equal(key, "/ConfigMap/default/cfg");
  * q.done(key!);
+ * q.addRateLimited(key!); // back after 200 ms
+ * await clock.advance(200);
+ * assert.equal(await q.get(), key);
  * ```
  * @module
  */
+import { type Clock, systemClock } from "../runtime/clock.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 
 /** A deduplicating, rate-limited work queue. */
@@ -22,7 +32,8 @@ export class WorkQueue {
   readonly #processing = new Set<string>();
   readonly #dirty = new Set<string>();
   readonly #failures = new Map<string, number>();
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Cancels each key's pending delayed add. */
+  readonly #timers = new Map<string, () => void>();
   readonly #waiters: ((key: string | undefined) => void)[] = [];
   #shuttingDown = false;
 
@@ -31,6 +42,7 @@ export class WorkQueue {
     readonly metrics?: Metrics,
     readonly baseDelayMs = 200,
     readonly maxDelayMs = 60_000,
+    readonly clock: Clock = systemClock,
   ) {}
 
   get length(): number {
@@ -77,13 +89,13 @@ export class WorkQueue {
   /** Adds a key after `ms`; a later call for the same key replaces an earlier one. */
   addAfter(key: string, ms: number): void {
     if (this.#shuttingDown) return;
-    clearTimeout(this.#timers.get(key));
+    this.#timers.get(key)?.();
     this.#timers.set(
       key,
-      setTimeout(() => {
+      this.clock.after(ms, () => {
         this.#timers.delete(key);
         this.add(key);
-      }, ms),
+      }),
     );
   }
 
@@ -114,7 +126,7 @@ export class WorkQueue {
   /** Stops handing out keys; waiting workers get undefined. */
   shutDown(): void {
     this.#shuttingDown = true;
-    for (const t of this.#timers.values()) clearTimeout(t);
+    for (const cancel of this.#timers.values()) cancel();
     this.#timers.clear();
     for (const w of this.#waiters.splice(0)) w(undefined);
   }

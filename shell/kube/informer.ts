@@ -22,7 +22,8 @@
  * @module
  */
 import type { KubeObject } from "../../core/types.ts";
-import { ApiError, type KubeClient, type WatchEvent } from "./client.ts";
+import { ApiError, isStatus, type KubeClient, type WatchEvent } from "./client.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 
@@ -60,8 +61,6 @@ export interface ObjectCache {
 /** Change callbacks; they must not block. */
 export interface InformerHandlers {
   onChange(type: "ADDED" | "MODIFIED" | "DELETED", obj: KubeObject, old?: KubeObject): void;
-  /** After every (re)list has been applied to the cache. */
-  onSynced?(): void;
 }
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
@@ -120,8 +119,9 @@ export class Informer implements ObjectCache {
   #abort?: () => void;
   #resourceVersion = "";
   #lastEvent = 0;
-  #idleTimer?: ReturnType<typeof setInterval>;
-  #wake?: () => void;
+  #cancelIdleCheck?: () => void;
+  /** Aborted by stop: ends a backoff sleep at once. */
+  readonly #stop = new AbortController();
 
   constructor(
     readonly api: ListWatchClient,
@@ -129,6 +129,7 @@ export class Informer implements ObjectCache {
     readonly handlers: InformerHandlers,
     readonly log: Logger,
     readonly metrics?: Metrics,
+    readonly clock: Clock = systemClock,
   ) {}
 
   /** Resolves once the first list is in the cache. */
@@ -224,25 +225,15 @@ export class Informer implements ObjectCache {
   /** Stops the loop and the watch. */
   stop(): void {
     this.#stopped = true;
-    clearInterval(this.#idleTimer);
+    this.#cancelIdleCheck?.();
     this.#abort?.();
-    this.#wake?.();
+    this.#stop.abort();
     this.metrics?.watchLastEvent.remove({ resource: this.spec.name });
   }
 
   #touch(): void {
-    this.#lastEvent = Date.now();
+    this.#lastEvent = this.clock.now();
     this.metrics?.watchLastEvent.set({ resource: this.spec.name }, this.#lastEvent / 1000);
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
   }
 
   async #list(): Promise<void> {
@@ -281,7 +272,6 @@ export class Informer implements ObjectCache {
       this.#hasSynced = true;
       this.#synced.resolve();
     }
-    this.handlers.onSynced?.();
   }
 
   #apply(event: WatchEvent): void {
@@ -310,95 +300,100 @@ export class Informer implements ObjectCache {
     if (rv) this.#resourceVersion = rv;
   }
 
+  /** Restarts a watch that has had no event or bookmark for `idleMs`; checks every `idleMs / 2` (10 s at most). */
+  #checkIdle(idleMs: number): void {
+    if (this.#stopped) return;
+    if (this.#abort && this.clock.now() - this.#lastEvent > idleMs) {
+      this.log.warn("watch silent for too long; restarting it", {
+        informer: this.spec.name,
+        idleSeconds: idleMs / 1000,
+      });
+      this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "idle" });
+      this.#abort();
+    }
+    const every = Math.max(100, Math.min(idleMs / 2, 10_000));
+    this.#cancelIdleCheck = this.clock.after(every, () => this.#checkIdle(idleMs));
+  }
+
   async #run(): Promise<void> {
     let needList = true;
     let failures = 0;
-    const idleMs = this.spec.idleTimeoutMs ?? 300_000;
-    this.#idleTimer = setInterval(() => {
-      if (this.#abort && Date.now() - this.#lastEvent > idleMs) {
-        this.log.warn("watch silent for too long; restarting it", {
-          informer: this.spec.name,
-          idleSeconds: idleMs / 1000,
-        });
-        this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "idle" });
-        this.#abort();
-      }
-    }, Math.max(100, Math.min(idleMs / 2, 10_000)));
+    this.#checkIdle(this.spec.idleTimeoutMs ?? 300_000);
     while (!this.#stopped) {
       try {
         if (needList) {
           await this.#list();
           needList = false;
         }
-        const ended = Promise.withResolvers<{ err?: unknown; gone: boolean }>();
-        let gone = false;
-        // Server-side timeouts spread watch restarts out, as client-go does.
-        const timeoutSeconds = 240 + Math.floor(Math.random() * 120);
-        this.#abort = await this.api.watch(
-          this.spec.path,
-          {
-            query: {
-              watch: true,
-              labelSelector: this.spec.labelSelector,
-              resourceVersion: this.#resourceVersion,
-              allowWatchBookmarks: true,
-              timeoutSeconds,
-            },
-          },
-          (event) => {
-            if (event.type === "ERROR") {
-              const status = event.object as { code?: number; message?: string };
-              if (status.code === 410) gone = true;
-              else this.log.warn("watch error event", { informer: this.spec.name, message: status.message });
-              this.#abort?.();
-              return;
-            }
-            this.#apply(event);
-          },
-          (err) => ended.resolve({ err, gone }),
-        );
-        this.#touch();
-        const result = await ended.promise;
-        this.#abort = undefined;
+        const ended = await this.#watchUntilEnd();
         if (this.#stopped) break;
-        if (result.gone || gone) {
-          this.log.info("watch expired (410 Gone); relisting", { informer: this.spec.name });
-          this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "expired" });
-          needList = true;
-          failures = 0;
-          continue;
-        }
-        const err = result.err;
-        const aborted = err instanceof Error && (err.name === "AbortError" || /aborted/i.test(err.message));
-        if (err && !aborted) throw err;
-        if (!aborted) this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "closed" });
         failures = 0;
+        if (ended === "expired") {
+          this.log.info("watch expired (410 Gone); relisting", { informer: this.spec.name });
+          needList = true;
+        }
+        if (ended !== "aborted") this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: ended });
       } catch (e) {
         if (this.#stopped) break;
         failures++;
-        const status = e instanceof ApiError ? e.status : undefined;
-        if (status === 410) needList = true;
         // After repeated failures, relist: the resourceVersion may be too old.
-        if (failures >= 3) needList = true;
-        const backoff = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
-        // Some failures no retry can fix (a refused certificate, missing rights or permissions): those,
-        // and any failure that keeps coming back, are errors for the operator; passing ones are warnings.
-        const permanent = lastingFailure(e);
-        (permanent || failures >= 5 ? this.log.error : this.log.warn)(
-          permanent
-            ? "watch failed and will keep failing until the cause is fixed; retrying"
-            : "watch failed; retrying",
-          {
-            informer: this.spec.name,
-            error: errorMessage(e),
-            status,
-            attempt: failures,
-            retryInMs: backoff,
-          },
-        );
-        this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "error" });
-        await this.#sleep(backoff);
+        if (isStatus(e, 410) || failures >= 3) needList = true;
+        await this.#backOff(e, failures);
       }
     }
+  }
+
+  /**
+   * Watches from the last resourceVersion until the watch ends: `expired` (410 Gone: relist), `closed`
+   * by the server (resume), `aborted` by us (idle, or stop). Any other end is thrown.
+   */
+  async #watchUntilEnd(): Promise<"expired" | "closed" | "aborted"> {
+    const ended = Promise.withResolvers<unknown>();
+    let gone = false;
+    // Server-side timeouts spread watch restarts out, as client-go does.
+    const timeoutSeconds = 240 + Math.floor(Math.random() * 120);
+    const query = {
+      watch: true,
+      labelSelector: this.spec.labelSelector,
+      resourceVersion: this.#resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds,
+    };
+    this.#abort = await this.api.watch(this.spec.path, { query }, (event) => {
+      if (event.type !== "ERROR") return this.#apply(event);
+      const status = event.object as { code?: number; message?: string };
+      if (status.code === 410) gone = true;
+      else this.log.warn("watch error event", { informer: this.spec.name, message: status.message });
+      this.#abort?.();
+    }, (err) => ended.resolve(err));
+    this.#touch();
+    const err = await ended.promise;
+    this.#abort = undefined;
+    if (gone) return "expired";
+    const aborted = err instanceof Error && (err.name === "AbortError" || /aborted/i.test(err.message));
+    if (err && !aborted) throw err;
+    return aborted ? "aborted" : "closed";
+  }
+
+  /** Waits before the next try: 1 s, doubling, 30 s at most; says how bad the failure is. */
+  async #backOff(e: unknown, failures: number): Promise<void> {
+    const backoff = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+    // Some failures no retry can fix (a refused certificate, missing rights or permissions): those,
+    // and any failure that keeps coming back, are errors for the operator; passing ones are warnings.
+    const permanent = lastingFailure(e);
+    (permanent || failures >= 5 ? this.log.error : this.log.warn)(
+      permanent
+        ? "watch failed and will keep failing until the cause is fixed; retrying"
+        : "watch failed; retrying",
+      {
+        informer: this.spec.name,
+        error: errorMessage(e),
+        status: e instanceof ApiError ? e.status : undefined,
+        attempt: failures,
+        retryInMs: backoff,
+      },
+    );
+    this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "error" });
+    await this.clock.sleep(backoff, this.#stop.signal);
   }
 }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import type { KubeObject } from "../../core/types.ts";
 import { Informer, type ListWatchClient } from "./informer.ts";
-import type { WatchEvent } from "./client.ts";
+import { ApiError, type WatchEvent } from "./client.ts";
+import { FakeClock } from "../runtime/fake_clock.ts";
+import { createMetrics } from "../runtime/metrics.ts";
 import { createLogger } from "../runtime/log.ts";
 
 /** A fake API: a list answer, and a watch whose events the test sends. */
@@ -102,4 +104,140 @@ Deno.test("informer: a relist from a lagging cache keeps our newer writes and dr
   assert.equal(inf.get("a/gone"), undefined);
   assert.deepEqual(names(inf.byIndex("source", "src")), ["a/mine", "a/old"]);
   inf.stop();
+});
+
+/** A fake API on a fake clock whose watches the test ends: normally, with an error, or with an event. */
+function scriptedApi(clock: FakeClock) {
+  const watches: {
+    query: Record<string, unknown>;
+    at: number;
+    end: (err?: unknown) => void;
+    send: (e: WatchEvent) => void;
+  }[] = [];
+  let lists = 0;
+  const api: ListWatchClient = {
+    list: <T extends KubeObject>() => {
+      lists++;
+      return Promise.resolve({
+        items: [cm("a", "cfg", String(10 + lists))] as T[],
+        resourceVersion: String(10 + lists),
+      });
+    },
+    watch: (_path, options, onEvent, onDone) => {
+      let done = false;
+      const end = (err?: unknown) => {
+        if (!done) onDone(err);
+        done = true;
+      };
+      watches.push({ query: { ...options.query }, at: clock.now(), end, send: onEvent });
+      return Promise.resolve(() => end(new DOMException("aborted", "AbortError")));
+    },
+  };
+  return {
+    api,
+    watches,
+    get lists() {
+      return lists;
+    },
+  };
+}
+
+async function startedOn(clock: FakeClock, idleTimeoutMs = 300_000) {
+  const fake = scriptedApi(clock);
+  const metrics = createMetrics();
+  const inf = new Informer(
+    fake.api,
+    { path: "/x", name: "x", idleTimeoutMs },
+    { onChange: () => {} },
+    createLogger("error", {}, () => {}),
+    metrics,
+    clock,
+  );
+  inf.start();
+  await clock.advance(0);
+  const restarts = async (reason: string) =>
+    (await metrics.watchRestarts.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+  return { fake, inf, restarts };
+}
+
+Deno.test("informer: 410 Gone relists at once and watches from the new list's version", async () => {
+  const clock = new FakeClock();
+  const { fake, inf, restarts } = await startedOn(clock);
+  assert.equal(fake.lists, 1);
+  assert.equal(fake.watches.length, 1);
+  assert.equal(fake.watches[0].query.resourceVersion, "11");
+  fake.watches[0].send({ type: "ERROR", object: { code: 410, message: "too old" } as unknown as KubeObject });
+  await clock.advance(0);
+  assert.equal(fake.lists, 2, "relisted without waiting");
+  assert.equal(fake.watches.length, 2);
+  assert.equal(fake.watches[1].query.resourceVersion, "12", "the new watch starts from the relist");
+  assert.equal(await restarts("expired"), 1);
+  inf.stop();
+});
+
+Deno.test("informer: a watch closed by the server resumes from the last version without a relist", async () => {
+  const clock = new FakeClock();
+  const { fake, inf, restarts } = await startedOn(clock);
+  fake.watches[0].send({ type: "MODIFIED", object: cm("a", "cfg", "30") });
+  fake.watches[0].end();
+  await clock.advance(0);
+  assert.equal(fake.lists, 1, "no relist");
+  assert.equal(fake.watches[1].query.resourceVersion, "30");
+  assert.equal(await restarts("closed"), 1);
+  inf.stop();
+});
+
+Deno.test("informer: a failing watch backs off 1 s, 2 s, 4 s, and relists after the third failure", async () => {
+  const clock = new FakeClock();
+  const { fake, inf, restarts } = await startedOn(clock);
+  const fail = async (n: number) => {
+    fake.watches[n].end(new ApiError(500, "InternalError", "etcd timeout"));
+    await clock.advance(0);
+  };
+  await fail(0);
+  await clock.advance(999);
+  assert.equal(fake.watches.length, 1, "not before the backoff");
+  await clock.advance(1);
+  assert.equal(fake.watches.length, 2, "retried after 1 s");
+  await fail(1);
+  await clock.advance(1_999);
+  assert.equal(fake.watches.length, 2);
+  await clock.advance(1);
+  assert.equal(fake.watches.length, 3, "retried after 2 s");
+  assert.equal(fake.lists, 1, "resumed, not relisted, so far");
+  await fail(2);
+  await clock.advance(4_000);
+  assert.equal(fake.lists, 2, "the third failure in a row relists");
+  assert.equal(fake.watches.length, 4);
+  assert.equal(await restarts("error"), 3);
+  await fail(3);
+  await clock.advance(7_999);
+  assert.equal(fake.watches.length, 4, "the fourth failure in a row waits 8 s");
+  await clock.advance(1);
+  assert.equal(fake.watches.length, 5);
+  fake.watches[4].end(); // a watch that ends cleanly resets the count
+  await clock.advance(0);
+  await fail(5);
+  await clock.advance(1_000);
+  assert.equal(fake.watches.length, 7, "after a clean end the backoff starts at 1 s again");
+  inf.stop();
+});
+
+Deno.test("informer: a watch silent past the idle timeout is restarted; one with events is not", async () => {
+  const clock = new FakeClock();
+  const { fake, inf, restarts } = await startedOn(clock, 60_000);
+  for (let i = 0; i < 5; i++) {
+    await clock.advance(20_000);
+    fake.watches[0].send({ type: "BOOKMARK", object: cm("a", "cfg", String(50 + i)) });
+  }
+  assert.equal(fake.watches.length, 1, "bookmarks keep it alive");
+  await clock.advance(60_000 + 10_000);
+  assert.equal(await restarts("idle"), 1, "silent for a minute: restarted");
+  assert.equal(fake.watches.length, 2);
+  assert.equal(fake.watches[1].query.resourceVersion, "54", "resumed from the last bookmark");
+  assert.equal(fake.lists, 1);
+  inf.stop();
+  await clock.advance(300_000);
+  assert.equal(fake.watches.length, 2, "stopped: no more watches");
+  assert.equal(clock.pending, 0, "stop leaves no timer behind");
 });

@@ -11,7 +11,7 @@
  * @module
  */
 import { errorMessage } from "../../core/errors.ts";
-import { denyReason, KNOWN_CLUSTER_SCOPED } from "../../core/mirrorable.ts";
+import { KNOWN_CLUSTER_SCOPED, manifestKindPolicy } from "../../core/mirrorable.ts";
 import { planAll, type PlanDocument } from "../../core/plan_all.ts";
 import { groupOf, type KubeObject, type NamespaceInfo, namespaceInfo } from "../../core/types.ts";
 import { parsePlanFlags, type PlanFlags, wantsHelp } from "../config/flags.ts";
@@ -68,23 +68,6 @@ export function namespacesFromObjects(objects: readonly KubeObject[]): {
   return { namespaces: [...namespaces.values()], objects: rest };
 }
 
-/** Why a kind found in the input may not be mirrored, given the flags and any CRDs in the input. */
-export function kindFilter(flags: PlanFlags, objects: readonly KubeObject[]) {
-  const clusterCrds = new Set<string>();
-  for (const o of objects) {
-    if (o.kind !== "CustomResourceDefinition") continue;
-    const spec = o.spec as { group?: string; scope?: string; names?: { kind?: string } } | undefined;
-    if (spec?.scope === "Cluster") clusterCrds.add(`${spec.group}/${spec.names?.kind}`);
-  }
-  return (group: string, kind: string): string | undefined => {
-    const gk = `${group}/${kind}`;
-    if (KNOWN_CLUSTER_SCOPED.has(gk) || clusterCrds.has(gk)) return `${kind} is cluster-scoped`;
-    const explicit = flags.resourceTypes?.some((t) => t.group === group && t.kind === kind) ?? false;
-    if (flags.resourceTypes && !explicit) return `${kind} is not in --resource-types`;
-    return denyReason(group, kind, explicit);
-  };
-}
-
 /** Runs the command; returns the exit code. */
 export async function runPlan(argv: readonly string[], io: PlanIo): Promise<number> {
   const err = io.writeError ?? io.write;
@@ -133,7 +116,7 @@ export async function runPlan(argv: readonly string[], io: PlanIo): Promise<numb
       now: io.now ? io.now() : new Date().toISOString().replace(/\.\d+Z$/, "Z"),
       clock: io.clock ?? (() => performance.now()),
     },
-    kindAllowed: kindFilter(flags, objects),
+    kindPolicy: manifestKindPolicy(objects, flags.resourceTypes),
   });
   io.write(formatPlan(doc, flags.output));
   for (const e of readErrors) err(`kubemirror plan: ${e}\n`);

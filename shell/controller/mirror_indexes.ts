@@ -1,0 +1,34 @@
+/**
+ * How the mirrors cache is indexed: by object name (the mirrors of one source share its name), by the
+ * source their markers name (`namespace/name`), and by namespace (a namespace's change wakes the sources
+ * of the mirrors in it).
+ *
+ * @example
+ * ```ts
+ * import { BY_SOURCE, MIRROR_INDEXERS } from "./mirror_indexes.ts";
+ * import assert from "node:assert/strict";
+ * const mirror = { metadata: { name: "cfg", namespace: "app1", annotations: {
+ *   "kubemirror.raczylo.com/source-namespace": "default", "kubemirror.raczylo.com/source-name": "cfg" } } };
+ * assert.deepEqual(MIRROR_INDEXERS[BY_SOURCE](mirror), ["default/cfg"]);
+ * ```
+ * @module
+ */
+import { mirrorSourceOf } from "../../core/ownership.ts";
+import type { KubeObject } from "../../core/types.ts";
+
+/** Index of mirrors by object name. */
+export const BY_NAME = "name";
+/** Index of mirrors by the source their markers name, `namespace/name`. */
+export const BY_SOURCE = "source";
+/** Index of mirrors by namespace. */
+export const BY_NAMESPACE = "namespace";
+
+/** The mirrors cache's indexers. */
+export const MIRROR_INDEXERS = {
+  [BY_NAME]: (m: KubeObject): string[] => [m.metadata?.name ?? ""],
+  [BY_SOURCE]: (m: KubeObject): string[] => {
+    const owner = mirrorSourceOf(m);
+    return owner ? [`${owner.namespace}/${owner.name}`] : [];
+  },
+  [BY_NAMESPACE]: (m: KubeObject): string[] => [m.metadata?.namespace ?? ""],
+};
