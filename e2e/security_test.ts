@@ -221,7 +221,7 @@ Deno.test({
             );
             assert.match(
               await ctl!.metrics(),
-              /kubemirror_forbidden_kinds\{kind="Middleware.v1alpha1.traefik.io",access="none"\} 1/,
+              /kubemirror_forbidden_kinds\{kind="Middleware.traefik.io",access="none"\} 1/,
             );
           });
         },

@@ -113,8 +113,10 @@ export class LeaderElector {
       this.timings.renewDeadlineMs,
       () => bound.abort(new Error("the Lease request took longer than the renew deadline")),
     );
+    // The loop's tries end at stop too; the release after it has only the deadline.
+    const signal = shuttingDown ? bound.signal : AbortSignal.any([bound.signal, this.#stop.signal]);
     try {
-      return await this.#try(shuttingDown, bound.signal);
+      return await this.#try(shuttingDown, signal);
     } finally {
       cancel();
     }
