@@ -4,7 +4,7 @@
  * wait for what a user would see.
  * @module
  */
-import { dirname, fromFileUrl } from "../tools/testcluster/paths.ts";
+import { join } from "node:path";
 import { type Cluster, type ClusterOptions, freePort, startCluster } from "../tools/testcluster/cluster.ts";
 import { ignoreNotFound, isStatus } from "../shell/kube/client.ts";
 import { KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
@@ -12,7 +12,7 @@ import type { KubeObject } from "../core/types.ts";
 import { buildImage, IMAGE_REFERENCE } from "../tools/image.ts";
 import { kubeconfigCredentials } from "../tools/testcluster/credentials.ts";
 
-export const ROOT = dirname(dirname(fromFileUrl(import.meta.url)));
+export const ROOT = join(import.meta.dirname!, "..");
 
 /** What podman needs on these machines to run a container. */
 export const PODMAN_RUN_FLAGS = ["--runtime=runc", "--ulimit=nofile=1024:1024", "--ulimit=nproc=1024:1024"];

@@ -11,6 +11,7 @@ import { entrypoint, RUNTIME_ENV, runtimeFlags } from "../tools/image.ts";
 import { freePort } from "../tools/testcluster/cluster.ts";
 import { isStatus } from "../shell/kube/client.ts";
 import { KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
+import { SYSTEM_CA_BUNDLES } from "../shell/kube/system_ca.ts";
 import type { KubeObject } from "../core/types.ts";
 import { CM, eventually, Harness, ROOT, run, SECRET, sleep, source } from "./harness.ts";
 
@@ -262,6 +263,11 @@ Deno.test({
             /--allow-read=\/var\/run\/secrets\/kubernetes.io\/serviceaccount,\/etc\/ssl\/certs\/ca-certificates.crt/,
           );
           assert.doesNotMatch(flags.join(" "), /--allow-(write|run|ffi|all|sys)|-A\b/);
+          assert.equal(
+            flags.find((f) => f.startsWith("--allow-read=")),
+            `--allow-read=/var/run/secrets/kubernetes.io/serviceaccount,${SYSTEM_CA_BUNDLES.join(",")}`,
+            "the binary may read the service-account files and every system CA bundle the client looks for",
+          );
           assert.deepEqual(
             (await entrypoint()).slice(2, -1),
             flags,
@@ -273,6 +279,7 @@ Deno.test({
             /--allow-net --allow-env --allow-read=/,
             "deno task start runs with the same permissions",
           );
+          assert.match(run, /shell\/kube\/system_ca\.ts/, "deno task start reads the same CA list");
           // The same script, with the local deno standing in for the runtime download (out of reach here).
           const dir = await Deno.makeTempDir();
           try {

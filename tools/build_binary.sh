@@ -9,9 +9,9 @@
 #        sh tools/build_binary.sh --flags          the runtime flags compiled in, one per line
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-# The system CA bundles, for clusters whose kubeconfig has no CA (SYSTEM_CA_BUNDLES in shell/kube_api.ts).
-cas="/etc/ssl/certs/ca-certificates.crt,/etc/pki/tls/certs/ca-bundle.crt,/etc/ssl/ca-bundle.pem,/etc/pki/tls/cacert.pem,/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem,/etc/ssl/cert.pem"
 flags() {
+  # The system CA bundles, for clusters whose kubeconfig has no CA: the one list is SYSTEM_CA_BUNDLES.
+  cas=$(deno run --quiet --no-lock "$here/shell/kube/system_ca.ts")
   printf '%s\n' --no-prompt --no-code-cache --allow-net --allow-env \
     "--allow-read=/var/run/secrets/kubernetes.io/serviceaccount,$cas"
 }
@@ -26,10 +26,11 @@ case "${1:-}" in
     exit 2
     ;;
   *)
+    compiled=$(flags)
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     bundle "$work/kubemirror.js"
     # shellcheck disable=SC2046 # one flag per line, none with spaces
-    deno compile --frozen $(flags) --output "$1" "$work/kubemirror.js"
+    deno compile --frozen $compiled --output "$1" "$work/kubemirror.js"
     ;;
 esac

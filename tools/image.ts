@@ -19,9 +19,8 @@
  * @module
  */
 import { join } from "node:path";
-import { fromFileUrl } from "./testcluster/paths.ts";
 
-const ROOT = join(fromFileUrl(import.meta.url), "..", "..");
+const ROOT = join(import.meta.dirname!, "..");
 const VERSION: string = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json"))).version;
 
 /** The local reference the image is tagged with. */

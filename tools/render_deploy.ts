@@ -6,9 +6,8 @@
 import { join } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { ensureBinaries } from "./testcluster/build.ts";
-import { dirname, fromFileUrl } from "./testcluster/paths.ts";
 
-const ROOT = dirname(dirname(fromFileUrl(import.meta.url)));
+const ROOT = join(import.meta.dirname!, "..");
 
 const HEADER =
   "# Rendered from charts/kubemirror with its default values (release kubemirror, namespace kubemirror-system).\n" +

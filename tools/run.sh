@@ -13,7 +13,7 @@ for arg in "$@"; do
   if [ "$prev" = "--kubeconfig" ]; then kubeconfig="$arg"; fi
   prev="$arg"
 done
-# The system CA bundles, for clusters whose kubeconfig has no CA (see SYSTEM_CA_BUNDLES in shell/kube_api.ts).
-cas="/etc/ssl/certs/ca-certificates.crt,/etc/pki/tls/certs/ca-bundle.crt,/etc/ssl/ca-bundle.pem,/etc/pki/tls/cacert.pem,/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem,/etc/ssl/cert.pem"
+# The system CA bundles, for clusters whose kubeconfig has no CA: the one list is SYSTEM_CA_BUNDLES.
+cas=$("${DENO:-deno}" run --quiet --no-lock "$here/shell/kube/system_ca.ts")
 reads="$(printf '%s' "$kubeconfig" | tr ':' ','),/var/run/secrets/kubernetes.io/serviceaccount,$cas${SSL_CERT_FILE:+,$SSL_CERT_FILE}"
 exec "${DENO:-deno}" run --no-prompt --allow-net --allow-env --allow-read="$reads" "$here/mod.ts" "$@"

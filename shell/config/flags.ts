@@ -153,7 +153,8 @@ export function parseFlags(
   const given = parsed.given;
   for (const f of PLAN_ONLY) {
     if (given.has(f)) {
-      return { ok: false, error: `--${f} is a flag of kubemirror plan, not of the controller` };
+      const short = OPTIONS[f].short;
+      return { ok: false, error: `-${short}/--${f} is a flag of kubemirror plan, not of the controller` };
     }
   }
   return { ok: true, flags };

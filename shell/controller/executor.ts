@@ -147,11 +147,18 @@ export async function patchSourceMetadata(
 export async function recordEvent(
   api: KubeClient,
   source: KubeObject,
-  event: { type: "Warning" | "Normal"; reason: string; message: string; reportingInstance: string },
+  event: {
+    type: "Warning" | "Normal";
+    reason: string;
+    message: string;
+    reportingInstance: string;
+    /** When, RFC 3339. */
+    time: string;
+  },
   signal?: AbortSignal,
 ): Promise<void> {
   const ns = source.metadata?.namespace ?? "default";
-  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const now = event.time;
   await api.request("POST", `/api/v1/namespaces/${encodeURIComponent(ns)}/events`, {
     body: {
       apiVersion: "v1",

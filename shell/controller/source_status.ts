@@ -27,6 +27,7 @@ import { ANNOTATION_SYNC_STATUS, FINALIZER } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
 import { isEnabledSource } from "../../core/source_spec.ts";
 import type { SourceEvent, SourceStatus } from "../../core/status.ts";
+import { rfc3339 } from "../../core/time.ts";
 import type { KubeObject, SourceRef } from "../../core/types.ts";
 import { patchSourceMetadata, recordEvent } from "./executor.ts";
 import type { ObjectCache } from "../kube/informer.ts";
@@ -108,6 +109,7 @@ export class SourceStatusWriter {
           type: "Warning",
           ...e,
           reportingInstance: this.options.identity,
+          time: rfc3339(now),
         }, signal);
       } catch (err) {
         log.warn("could not record an Event", { error: errorMessage(err) });

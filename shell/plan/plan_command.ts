@@ -13,6 +13,7 @@
 import { errorMessage } from "../../core/errors.ts";
 import { KNOWN_CLUSTER_SCOPED, manifestKindPolicy } from "../../core/mirrorable.ts";
 import { planAll, type PlanDocument } from "../../core/plan_all.ts";
+import { rfc3339 } from "../../core/time.ts";
 import { groupOf, type KubeObject, type NamespaceInfo, namespaceInfo } from "../../core/types.ts";
 import { parsePlanFlags, type PlanFlags, wantsHelp } from "../config/flags.ts";
 import type { ClusterState } from "./cluster_reader.ts";
@@ -113,7 +114,7 @@ export async function runPlan(argv: readonly string[], io: PlanIo): Promise<numb
     namespaces,
     config: flags.config,
     time: {
-      now: io.now ? io.now() : new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      now: io.now ? io.now() : rfc3339(Date.now()),
       clock: io.clock ?? (() => performance.now()),
     },
     kindPolicy: manifestKindPolicy(objects, flags.resourceTypes),

@@ -6,7 +6,7 @@
  * processes, iptables rules and chains, mounts, the bridge, `/kubepods` cgroups and log links.
  *
  * Needs root, containerd, runc and containernetworking-plugins; one node per machine (fixed cgroups, ports
- * and iptables chains). Facts behind each setting: `../shared/TEST-CLUSTER-NOTES.md` ("A real node").
+ * and iptables chains). Why each setting is there: the comments beside it, and README "The test control plane".
  *
  * @example
  * ```ts
