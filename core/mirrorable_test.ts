@@ -155,3 +155,45 @@ Deno.test("hasPodTemplate: recognises the pod templates of workloads and custom 
     }),
   );
 });
+
+Deno.test("property: parseResourceType reads back every Kind.version[.group] it accepts", () => {
+  const kind = fc.stringMatching(/^[A-Z][A-Za-z0-9]{0,10}$/);
+  const version = fc.stringMatching(/^v[1-9](beta[1-9]|alpha[1-9])?$/);
+  const group = fc.option(fc.stringMatching(/^[a-z]{1,6}(\.[a-z]{1,6}){0,2}$/), { nil: "" });
+  fc.assert(fc.property(kind, version, group, (k, v, g) => {
+    const p = parseResourceType(g ? `${k}.${v}.${g}` : `${k}.${v}`);
+    assert.ok(p.ok);
+    assert.deepEqual(p.type, { kind: k, version: v, group: g });
+  }));
+});
+
+Deno.test("property: discovery yields one allowed, namespaced kind per group and kind, whatever the list order", () => {
+  const resource = fc.record({
+    name: fc.stringMatching(/^[a-z]{1,6}(\/status)?$/),
+    kind: fc.constantFrom("Pod", "Secret", "Widget", "Event", "Role", "Gadget"),
+    namespaced: fc.boolean(),
+    verbs: fc.subarray(["get", "list", "watch", "create", "update", "patch", "delete"]),
+  });
+  const list = fc.record({
+    groupVersion: fc.constantFrom(
+      "v1",
+      "example.com/v1",
+      "example.com/v1beta1",
+      "rbac.authorization.k8s.io/v1",
+    ),
+    resources: fc.array(resource, { maxLength: 4 }),
+  });
+  fc.assert(fc.property(fc.array(list, { maxLength: 5 }), (lists: ApiResourceList[]) => {
+    const groups = [{ name: "example.com", versions: ["v1", "v1beta1"], preferredVersion: "v1" }];
+    const a = mirrorableKinds(groups, lists);
+    const b = mirrorableKinds(groups, [...lists].reverse());
+    assert.deepEqual(a.kinds.map((k) => `${k.group}/${k.kind}`), b.kinds.map((k) => `${k.group}/${k.kind}`));
+    const seen = new Set<string>();
+    for (const k of a.kinds) {
+      assert.equal(denyReason(k.group, k.kind, false), undefined);
+      assert.ok(!seen.has(`${k.group}/${k.kind}`));
+      seen.add(`${k.group}/${k.kind}`);
+      assert.ok(!k.plural.includes("/"));
+    }
+  }));
+});

@@ -14,7 +14,7 @@ import {
   LABEL_MIRROR,
   PREFIX,
 } from "./markers.ts";
-import { renderMirror } from "./render.ts";
+import { copiedMetadata, DEFAULT_STRIPPED_PREFIXES, mirrorBody, renderMirror } from "./render.ts";
 import type { KubeObject } from "./types.ts";
 
 const NOW = { now: "2026-11-24T10:00:00Z" };
@@ -156,4 +156,56 @@ Deno.test("no mirror ever carries the source's ownership, bookkeeping, status or
     }
     assert.equal(md.annotations![`${PREFIX}adopt`], undefined);
   }));
+});
+
+/** Labels or annotations: plain keys, and keys under a prefix that is always stripped. */
+const meta = fc.dictionary(
+  fc.oneof(
+    fc.stringMatching(/^[a-z]{1,5}$/),
+    fc.constantFrom(...DEFAULT_STRIPPED_PREFIXES.map((p) => `${p}x`), `${PREFIX}enabled`),
+  ),
+  fc.string({ maxLength: 4 }),
+);
+
+Deno.test("property: copied metadata is a subset of the source's, never with a stripped prefix", () => {
+  fc.assert(
+    fc.property(
+      meta,
+      meta,
+      fc.array(fc.constantFrom("a", "b", "x/"), { maxLength: 2 }),
+      (labels, annotations, extra) => {
+        const config = { ...DEFAULT_CONFIG, stripLabelPrefixes: extra, stripAnnotationPrefixes: extra };
+        const out = copiedMetadata({ metadata: { labels, annotations } }, config);
+        for (const [map, from] of [[out.labels, labels], [out.annotations, annotations]] as const) {
+          for (const [k, v] of Object.entries(map)) {
+            assert.equal(from[k], v);
+            assert.ok(![...DEFAULT_STRIPPED_PREFIXES, ...extra].some((p) => k.startsWith(p)), k);
+          }
+        }
+      },
+    ),
+  );
+});
+
+Deno.test("property: mirrorBody never carries metadata or status and never changes the source", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom("Secret", "Service", "ConfigMap", "Widget"),
+      fc.dictionary(fc.string(), fc.jsonValue()),
+      (kind, rest) => {
+        const source = {
+          ...rest,
+          apiVersion: "v1",
+          kind,
+          metadata: { name: "n" },
+          status: { x: 1 },
+        } as KubeObject;
+        const copy = structuredClone(source);
+        const body = mirrorBody(source);
+        assert.equal(body.metadata, undefined);
+        assert.equal(body.status, undefined);
+        assert.deepEqual(source, copy);
+      },
+    ),
+  );
 });

@@ -9,9 +9,13 @@ import {
   ANNOTATION_TRANSFORM,
   ANNOTATION_TRANSFORM_STRICT,
   LABEL_ENABLED,
+  PREFIX,
 } from "./markers.ts";
-import { isEnabledSource, parseSource } from "./source_spec.ts";
+import { forbiddenSourceReason, isEnabledSource, parseSource } from "./source_spec.ts";
 import type { KubeObject } from "./types.ts";
+import { needsRecreate } from "./drift.ts";
+
+const dnsLabel = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/);
 
 function source(annotations: Record<string, string>, extra: Partial<KubeObject> = {}): KubeObject {
   return {
@@ -184,4 +188,34 @@ Deno.test("parseSource: an object with a pod template is refused unless its kind
   assert.match(refused[0].message, /Rollout objects hold a pod template .* named in --resource-types/);
   const named = parseSource(workload, { ...DEFAULT_CONFIG, namedKinds: ["argoproj.io/Rollout"] });
   assert.ok(named.ok);
+});
+
+Deno.test("property: sources are enabled only by both keys; forbidden reasons are about the namespace or the Secret type", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom("true", "false", undefined),
+      fc.constantFrom("true", "yes", undefined),
+      dnsLabel,
+      (label, sync, ns) => {
+        const obj: KubeObject = {
+          apiVersion: "v1",
+          kind: "Secret",
+          type: "Opaque",
+          metadata: {
+            namespace: ns,
+            labels: label ? { [`${PREFIX}enabled`]: label } : {},
+            annotations: sync ? { [`${PREFIX}sync`]: sync } : {},
+          },
+        };
+        assert.equal(isEnabledSource(obj), label === "true" && sync === "true");
+        assert.equal(forbiddenSourceReason(obj, DEFAULT_CONFIG), undefined);
+        assert.ok(forbiddenSourceReason({ ...obj, type: "helm.sh/release.v1" }, DEFAULT_CONFIG));
+        assert.ok(forbiddenSourceReason(obj, { ...DEFAULT_CONFIG, sourceNamespaces: [`${ns}x`] }));
+        assert.equal(
+          needsRecreate({ kind: "Secret", data: { a: "1" } }, { kind: "Secret", data: { a: "2" } }),
+          false,
+        );
+      },
+    ),
+  );
 });

@@ -4,9 +4,12 @@ import { configArb, namespacesArb, sourceArb } from "./_testing.ts";
 import { DEFAULT_CONFIG } from "./config.ts";
 import { ALWAYS_EXCLUDED_NAMESPACES, LABEL_ALLOW_MIRRORS } from "./markers.ts";
 import { parseSource } from "./source_spec.ts";
-import { mayTarget, resolveTargets, type TargetSpec } from "./targets.ts";
+import { exclusionReason, mayTarget, resolveTargets, type TargetSpec } from "./targets.ts";
 import type { NamespaceInfo } from "./types.ts";
-import { matchesAny } from "./glob.ts";
+import { isGlob, matchesAny, namespacePatternError } from "./glob.ts";
+import { labelKeyError, labelValueError } from "./label_selector.ts";
+
+const dnsLabel = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/);
 
 const ns = (
   name: string,
@@ -158,4 +161,18 @@ Deno.test("property: the namespace wake-up filter never misses a namespace the r
     }),
     { numRuns: 500 },
   );
+});
+
+Deno.test("property: names and globs of the DNS label shape are valid; system and source namespaces are always excluded", () => {
+  fc.assert(fc.property(dnsLabel, dnsLabel, (name, source) => {
+    assert.equal(namespacePatternError(name), undefined);
+    assert.equal(namespacePatternError(`${name.slice(0, 10)}*`), undefined);
+    assert.ok(isGlob(`${name}?`) && !isGlob(name));
+    assert.ok(exclusionReason(source, undefined, source, DEFAULT_CONFIG));
+    for (const sys of ALWAYS_EXCLUDED_NAMESPACES) {
+      assert.ok(exclusionReason(sys, undefined, source, DEFAULT_CONFIG));
+    }
+    assert.equal(labelValueError(name), undefined);
+    assert.equal(labelKeyError(`example.com/${name}`), undefined);
+  }));
 });

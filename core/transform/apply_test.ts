@@ -359,3 +359,10 @@ Deno.test("the README's transformation example works when pasted", async () => {
   const env = (mirror(workload, "prod-eu", yaml).object as any).spec.template.spec.containers[0].env;
   assert.equal(env[1].value, "postgres://prod_eu-db:5432");
 });
+
+Deno.test("property: base64 decodes back to the same UTF-8 text", () => {
+  fc.assert(fc.property(fc.string({ unit: "grapheme", maxLength: 200 }), (text) => {
+    const bytes = Uint8Array.from(atob(base64(text)), (c) => c.charCodeAt(0));
+    assert.equal(new TextDecoder().decode(bytes), text);
+  }));
+});
