@@ -5,10 +5,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { driftOf } from "./drift.ts";
- * driftOf({ kind: "ConfigMap", data: { a: "1" } }, { kind: "ConfigMap", data: { a: "2" } }); // "data.a"
- * driftOf({ kind: "Service", spec: { ports: [{ port: 80 }] } },
- *   { kind: "Service", spec: { ports: [{ port: 80, protocol: "TCP" }], type: "ClusterIP" } }); // undefined
+ * assert.deepEqual(driftOf({ kind: "ConfigMap", data: { a: "1" } }, { kind: "ConfigMap", data: { a: "2" } }), "data.a");
+ * const desired = { kind: "Service", spec: { ports: [{ port: 80 }] } };
+ * const defaulted = { kind: "Service", spec: { ports: [{ port: 80, protocol: "TCP" }], type: "ClusterIP" } };
+ * assert.equal(driftOf(desired, defaulted), undefined); // fields the API server defaults are not drift
  * ```
  * @module
  */

@@ -6,10 +6,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decideRevert } from "./fight.ts";
  * const first = decideRevert(undefined, 0); // { revertNow: true, history: { count: 1, lastAt: 0 } }
  * const second = decideRevert(first.history, 10); // revert now: count 2
- * decideRevert(second.history, 20); // { revertNow: false, waitMs: 1990, history: second.history }
+ * assert.deepEqual(decideRevert(second.history, 20), { revertNow: false, waitMs: 1990, history: second.history });
  * ```
  * @module
  */

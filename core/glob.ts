@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { globMatch } from "./glob.ts";
- * globMatch("prod-*", "prod-eu"); // true
- * globMatch("app-?", "app-10"); // false
+ * assert.equal(globMatch("prod-*", "prod-eu"), true);
+ * assert.equal(globMatch("app-?", "app-10"), false);
  * ```
  * @module
  */

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { canonicalJson, contentHash } from "./hash.ts";
- * canonicalJson({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
- * contentHash({ a: 1 }).length; // 64
+ * assert.deepEqual(canonicalJson({ b: 1, a: [true, null] }), '{"a":[true,null],"b":1}');
+ * assert.deepEqual(contentHash({ a: 1 }).length, 64);
  * ```
  * @module
  */

@@ -8,11 +8,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shouldReleaseHeap } from "./heap_release.ts";
  * const MiB = 2 ** 20;
  * shouldReleaseHeap({ heapUsed: 18 * MiB, queueDepth: 0, ready: true }); // true: start-up is over
- * shouldReleaseHeap({ heapUsed: 70 * MiB, liveAfterLastRelease: 20 * MiB, queueDepth: 0, ready: true }); // true
- * shouldReleaseHeap({ heapUsed: 70 * MiB, liveAfterLastRelease: 20 * MiB, queueDepth: 3, ready: true }); // false
+ * assert.equal(shouldReleaseHeap({ heapUsed: 70 * MiB, liveAfterLastRelease: 20 * MiB, queueDepth: 0, ready: true }), true);
+ * assert.equal(shouldReleaseHeap({ heapUsed: 70 * MiB, liveAfterLastRelease: 20 * MiB, queueDepth: 3, ready: true }), false);
  * ```
  * @module
  */

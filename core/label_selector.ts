@@ -5,9 +5,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matchesSelector, parseSelector } from "./label_selector.ts";
  * const parsed = parseSelector("env=prod,tier in (web,api),!legacy");
- * if (parsed.ok) matchesSelector(parsed.selector, { env: "prod", tier: "web" }); // true
+ * assert.ok(parsed.ok);
+ * assert.equal(matchesSelector(parsed.selector, { env: "prod", tier: "web" }), true);
+ * assert.equal(matchesSelector(parsed.selector, { env: "prod", tier: "web", legacy: "yes" }), false);
  * ```
  * @module
  */

@@ -8,9 +8,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decideLeadership, DEFAULT_LEADER_TIMINGS } from "./leader.ts";
- * decideLeadership({ lease: undefined, identity: "pod-a", now: 1000, timings: DEFAULT_LEADER_TIMINGS });
- * // { action: "acquire", lease: { holderIdentity: "pod-a", ... } }
+ * const d = decideLeadership({ lease: undefined, identity: "pod-a", now: 1000, timings: DEFAULT_LEADER_TIMINGS });
+ * assert.equal(d.action, "acquire");
+ * assert.equal(d.action === "acquire" && d.lease.holderIdentity, "pod-a");
  * ```
  * @module
  */

@@ -3,8 +3,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ANNOTATION_SYNC } from "./markers.ts";
- * console.log(ANNOTATION_SYNC); // "kubemirror.raczylo.com/sync"
+ * assert.equal(ANNOTATION_SYNC, "kubemirror.raczylo.com/sync");
  * ```
  * @module
  */

@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { denyReason, parseResourceType } from "./mirrorable.ts";
- * parseResourceType("Ingress.v1.networking.k8s.io"); // { ok: true, type: { kind: "Ingress", version: "v1", group: "networking.k8s.io" } }
- * denyReason("", "Pod", true); // "Pod is never mirrored"
+ * assert.deepEqual(parseResourceType("Ingress.v1.networking.k8s.io"), { ok: true, type: { kind: "Ingress", version: "v1", group: "networking.k8s.io" } });
+ * assert.deepEqual(denyReason("", "Pod", true), "Pod is never mirrored");
  * ```
  * @module
  */

@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_CONFIG, planSource } from "./mod.ts";
  * const plan = planSource({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "default" } },
  *   { namespaces: [], observed: [], config: DEFAULT_CONFIG, time: { now: "2026-01-01T00:00:00Z" } });
- * // plan.actions → [] (not a source)
+ * assert.deepEqual(plan.actions, []); // not a source: no label, no annotation
  * ```
  * @module
  */

@@ -3,10 +3,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mirrorSourceOf } from "./ownership.ts";
- * mirrorSourceOf({ metadata: { labels: { "kubemirror.raczylo.com/mirror": "true" }, annotations: {
+ * const owner = mirrorSourceOf({ metadata: { labels: { "kubemirror.raczylo.com/mirror": "true" }, annotations: {
  *   "kubemirror.raczylo.com/source-namespace": "default", "kubemirror.raczylo.com/source-name": "cfg" } } });
- * // { namespace: "default", name: "cfg" }
+ * assert.deepEqual(owner, { namespace: "default", name: "cfg" });
  * ```
  * @module
  */

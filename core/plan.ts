@@ -6,6 +6,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { planSource } from "./plan.ts";
  * import { DEFAULT_CONFIG } from "./config.ts";
  * const source = { apiVersion: "v1", kind: "ConfigMap", data: { a: "1" }, metadata: { name: "cfg", namespace: "default",
@@ -13,7 +14,8 @@
  *   annotations: { "kubemirror.raczylo.com/sync": "true", "kubemirror.raczylo.com/target-namespaces": "app1" } } };
  * const plan = planSource(source, { namespaces: [{ name: "app1", labels: {}, phase: "Active" }], observed: [],
  *   config: DEFAULT_CONFIG, time: { now: "2026-01-01T00:00:00Z" } });
- * // plan.actions[0].action === "create"
+ * assert.equal(plan.actions[0].action, "create");
+ * assert.equal(plan.actions[0].target.namespace, "app1");
  * ```
  * @module
  */

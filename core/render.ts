@@ -5,11 +5,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderMirror } from "./render.ts";
  * import { DEFAULT_CONFIG } from "./config.ts";
  * const r = renderMirror({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg", namespace: "default", uid: "u1" },
  *   data: { a: "1" } }, "app1", { strict: false }, DEFAULT_CONFIG, { now: "2026-01-01T00:00:00Z" });
- * // r.object.metadata.namespace === "app1"
+ * assert.equal(r.object.metadata?.namespace, "app1");
+ * assert.equal(r.hash.length, 64);
  * ```
  * @module
  */

@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSource } from "./source_spec.ts";
  * import { DEFAULT_CONFIG } from "./config.ts";
  * const parsed = parseSource({
@@ -12,7 +13,7 @@
  *     labels: { "kubemirror.raczylo.com/enabled": "true" },
  *     annotations: { "kubemirror.raczylo.com/sync": "true", "kubemirror.raczylo.com/target-namespaces": "app-*" } },
  * }, DEFAULT_CONFIG);
- * // parsed.ok === true
+ * assert.ok(parsed.ok);
  * ```
  * @module
  */

@@ -5,11 +5,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveTargets } from "./targets.ts";
  * import { DEFAULT_CONFIG } from "./config.ts";
  * const r = resolveTargets({ items: [{ type: "glob", pattern: "app-*" }] }, "default",
  *   [{ name: "app-1", labels: {}, phase: "Active" }, { name: "db", labels: {}, phase: "Active" }], DEFAULT_CONFIG);
- * // r.targets → ["app-1"]
+ * assert.deepEqual(r.targets, ["app-1"]);
  * ```
  * @module
  */

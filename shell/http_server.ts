@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseBindAddress } from "./http_server.ts";
- * parseBindAddress(":8080"); // { hostname: "0.0.0.0", port: 8080 }
+ * assert.deepEqual(parseBindAddress(":8080"), { hostname: "0.0.0.0", port: 8080 });
  * ```
  * @module
  */

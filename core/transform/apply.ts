@@ -3,18 +3,18 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { applyTransform } from "./apply.ts";
  * import { parseTransform } from "./rules.ts";
  * import { sizeOnlyBudget } from "./budget.ts";
  * const parsed = parseTransform("rules:\n  - path: data.A\n    value: b\n", { maxRules: 50, maxRuleBytes: 10240 });
- * if (parsed.ok) {
- *   const out = applyTransform({ kind: "ConfigMap", data: {} }, parsed.spec, {
- *     vars: { TargetNamespace: "app1", SourceNamespace: "default", SourceName: "cfg", TargetName: "cfg",
- *       Labels: {}, Annotations: {} },
- *     budget: sizeOnlyBudget(1 << 20),
- *   });
- *   // out.object.data.A === "b"
- * }
+ * if (!parsed.ok) throw new Error(parsed.error);
+ * const out = applyTransform({ kind: "ConfigMap", data: {} }, parsed.spec, {
+ *   vars: { TargetNamespace: "app1", SourceNamespace: "default", SourceName: "cfg", TargetName: "cfg",
+ *     Labels: {}, Annotations: {} },
+ *   budget: sizeOnlyBudget(1 << 20),
+ * });
+ * assert.deepEqual(out.object.data, { A: "b" });
  * ```
  * @module
  */

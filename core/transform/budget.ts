@@ -4,11 +4,13 @@
  *
  * @example
  * ```ts
- * import { Budget, checkBudget } from "./budget.ts";
+ * import assert from "node:assert/strict";
+ * import { type Budget, BudgetExceeded, checkBudget } from "./budget.ts";
  * let t = 0;
  * const budget: Budget = { now: () => t, deadline: 100, maxBytes: 1024 };
- * checkBudget(budget, 10); // fine
- * t = 101; // checkBudget(budget, 10) now throws a BudgetExceeded
+ * checkBudget(budget, 10); // within both limits
+ * t = 101;
+ * assert.throws(() => checkBudget(budget, 10), BudgetExceeded);
  * ```
  * @module
  */

@@ -5,9 +5,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { goTemplateToHandlebars } from "./go_to_handlebars.ts";
- * goTemplateToHandlebars('{{ .TargetNamespace | replace "-" "_" | upper }}');
- * // '{{upper (replace "-" "_" TargetNamespace)}}'
+ * assert.equal(
+ *   goTemplateToHandlebars('{{ .TargetNamespace | replace "-" "_" | upper }}'),
+ *   '{{upper (replace "-" "_" TargetNamespace)}}',
+ * );
  * ```
  * @module
  */

@@ -3,8 +3,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTransform } from "./mod.ts";
- * parseTransform("rules: []", { maxRules: 50, maxRuleBytes: 10240 }).ok; // true
+ * assert.equal(parseTransform("rules: []", { maxRules: 50, maxRuleBytes: 10240 }).ok, true);
  * ```
  * @module
  */

@@ -4,9 +4,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePath } from "./path.ts";
- * parsePath('metadata.labels["app.kubernetes.io/name"]');
- * // { ok: true, path: [{ key: "metadata" }, { key: "labels" }, { key: "app.kubernetes.io/name" }] }
+ * assert.deepEqual(parsePath('metadata.labels["app.kubernetes.io/name"]'), {
+ *   ok: true,
+ *   path: [{ key: "metadata" }, { key: "labels" }, { key: "app.kubernetes.io/name" }],
+ * });
  * ```
  * @module
  */

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { touchesProtected } from "./protected.ts";
- * touchesProtected([{ key: "metadata" }, { key: "name" }]); // "metadata.name is protected"
- * touchesProtected([{ key: "data" }, { key: "LOG_LEVEL" }]); // undefined
+ * assert.deepEqual(touchesProtected([{ key: "metadata" }, { key: "name" }]), "metadata.name is protected");
+ * assert.deepEqual(touchesProtected([{ key: "data" }, { key: "LOG_LEVEL" }]), undefined);
  * ```
  * @module
  */

@@ -5,9 +5,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTransform } from "./rules.ts";
  * const parsed = parseTransform("rules:\n  - path: data.LOG_LEVEL\n    value: error\n", { maxRules: 50, maxRuleBytes: 10240 });
- * if (parsed.ok) console.log(parsed.spec.rules.length); // 1
+ * assert.ok(parsed.ok);
+ * assert.equal(parsed.spec.rules.length, 1);
  * ```
  * @module
  */

@@ -5,8 +5,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { STRING_HELPERS } from "./string_helpers.ts";
- * STRING_HELPERS.replace.fn(["prod-eu", "-", "_"], undefined); // "prod_eu"
+ * assert.deepEqual(STRING_HELPERS.replace.fn(["prod-eu", "-", "_"], undefined), "prod_eu");
  * ```
  * @module
  */

@@ -8,12 +8,14 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileTemplate } from "./template.ts";
  * import { sizeOnlyBudget } from "./budget.ts";
  * const t = compileTemplate('{{- if hasPrefix .TargetNamespace "prod-" -}} error {{- else -}} debug {{- end }}');
- * if (t.ok) t.template.render({ TargetNamespace: "prod-eu", SourceNamespace: "default", SourceName: "cfg",
+ * if (!t.ok) throw new Error(t.error);
+ * const out = t.template.render({ TargetNamespace: "prod-eu", SourceNamespace: "default", SourceName: "cfg",
  *   TargetName: "cfg", Labels: {}, Annotations: {} }, sizeOnlyBudget(1 << 20));
- * // "error"
+ * assert.equal(out, "error");
  * ```
  * @module
  */

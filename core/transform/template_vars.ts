@@ -3,8 +3,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TEMPLATE_VARIABLES } from "./template_vars.ts";
- * TEMPLATE_VARIABLES.includes("TargetNamespace"); // true
+ * assert.equal(TEMPLATE_VARIABLES.includes("TargetNamespace"), true);
  * ```
  * @module
  */

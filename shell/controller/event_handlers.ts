@@ -6,10 +6,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { keysForMirror } from "./event_handlers.ts";
- * keysForMirror("/ConfigMap", { metadata: { name: "cfg", namespace: "app1", annotations: {
+ * const keys = keysForMirror("/ConfigMap", { metadata: { name: "cfg", namespace: "app1",
+ *   labels: { "kubemirror.raczylo.com/mirror": "true" }, annotations: {
  *   "kubemirror.raczylo.com/source-namespace": "default", "kubemirror.raczylo.com/source-name": "cfg" } } });
- * // ["/ConfigMap/default/cfg"]
+ * assert.deepEqual(keys, ["/ConfigMap/default/cfg"]);
  * ```
  * @module
  */

@@ -7,7 +7,7 @@
  * ```ts
  * import { BY_SOURCE, MIRROR_INDEXERS } from "./mirror_indexes.ts";
  * import assert from "node:assert/strict";
- * const mirror = { metadata: { name: "cfg", namespace: "app1", annotations: {
+ * const mirror = { metadata: { name: "cfg", namespace: "app1", labels: { "kubemirror.raczylo.com/mirror": "true" }, annotations: {
  *   "kubemirror.raczylo.com/source-namespace": "default", "kubemirror.raczylo.com/source-name": "cfg" } } };
  * assert.deepEqual(MIRROR_INDEXERS[BY_SOURCE](mirror), ["default/cfg"]);
  * ```

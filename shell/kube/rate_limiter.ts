@@ -4,9 +4,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TokenBucket } from "./rate_limiter.ts";
  * const bucket = new TokenBucket(50, 100);
+ * const before = performance.now();
  * await bucket.take(); // resolves at once while tokens remain
+ * assert.ok(performance.now() - before < 50);
  * ```
  * @module
  */

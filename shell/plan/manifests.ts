@@ -3,9 +3,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseManifests } from "./manifests.ts";
- * parseManifests("a: 1\n---\nkind: List\nitems: [{kind: ConfigMap}]\n", "x.yaml");
- * // { objects: [{ kind: "ConfigMap" }], errors: ["x.yaml: document 1 has no kind"] }
+ * const text = "a: 1\n---\nkind: List\nitems: [{apiVersion: v1, kind: ConfigMap}]\n";
+ * const { objects, errors } = parseManifests(text, "x.yaml");
+ * assert.deepEqual(objects, [{ apiVersion: "v1", kind: "ConfigMap" }]);
+ * assert.equal(errors.length, 1); // the first document has no kind
  * ```
  * @module
  */

@@ -3,8 +3,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPlan } from "./plan_output.ts";
- * formatPlan({ actions: [], errors: [], warnings: [] }, "json"); // '{\n  "actions": [],\n  "errors": []\n}\n'
+ * assert.deepEqual(formatPlan({ actions: [], errors: [], warnings: [] }, "json"), '{\n  "actions": [],\n  "errors": []\n}\n');
  * ```
  * @module
  */

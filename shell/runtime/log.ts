@@ -3,10 +3,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLogger } from "./log.ts";
- * const log = createLogger("info");
- * log.info("mirror created", { namespace: "app1", name: "cfg" });
- * // {"time":"…","level":"info","msg":"mirror created","namespace":"app1","name":"cfg"}
+ * const lines: string[] = [];
+ * const log = createLogger("info", {}, (line) => lines.push(line));
+ * log.with({ source: "default/cfg" }).info("mirror created", { target: "app1/cfg" });
+ * log.debug("not written at info");
+ * const { time: _time, ...entry } = JSON.parse(lines[0]);
+ * assert.deepEqual(entry, { level: "info", msg: "mirror created", source: "default/cfg", target: "app1/cfg" });
+ * assert.equal(lines.length, 1);
  * ```
  * @module
  */

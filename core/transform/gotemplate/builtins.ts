@@ -6,9 +6,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GO_BUILTINS } from "./builtins.ts";
- * GO_BUILTINS.printf(["%s-%03d", "app", 7]); // "app-007"
- * GO_BUILTINS.eq(["prod", "dev", "prod"]); // true
+ * assert.deepEqual(GO_BUILTINS.printf(["%s-%03d", "app", 7]), "app-007");
+ * assert.equal(GO_BUILTINS.eq(["prod", "dev", "prod"]), true);
  * ```
  * @module
  */

@@ -6,13 +6,15 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GO_FUNCTIONS, executeGoTemplate } from "./exec.ts";
  * import { parseGoTemplate } from "./parse.ts";
  * import { sizeOnlyBudget } from "../budget.ts";
  * const parsed = parseGoTemplate("{{ range $k, $v := .Labels }}{{ $k }}={{ $v }};{{ end }}", GO_FUNCTIONS);
- * if (parsed.ok) executeGoTemplate(parsed.nodes, { TargetNamespace: "a", SourceNamespace: "b",
+ * if (!parsed.ok) throw new Error(parsed.error);
+ * const out = executeGoTemplate(parsed.nodes, { TargetNamespace: "a", SourceNamespace: "b",
  *   SourceName: "c", TargetName: "c", Labels: { x: "1" }, Annotations: {} }, sizeOnlyBudget(1024));
- * // "x=1;"
+ * assert.equal(out, "x=1;");
  * ```
  * @module
  */

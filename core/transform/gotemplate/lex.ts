@@ -4,8 +4,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lex } from "./lex.ts";
- * lex("a {{- .X }}"); // [{ kind: "text", text: "a" }, { kind: "action", tokens: [...], text: "{{- .X }}" }]
+ * const items = lex("a {{- .X }}");
+ * assert.deepEqual(items[0], { kind: "text", text: "a" }); // "{{-" trimmed the space before it
+ * assert.equal(items[1].kind, "action");
+ * assert.equal(items[1].text, "{{- .X }}");
  * ```
  * @module
  */

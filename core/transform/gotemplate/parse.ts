@@ -7,10 +7,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseGoTemplate } from "./parse.ts";
  * const r = parseGoTemplate('{{ if hasPrefix .TargetNamespace "prod-" }}error{{ else }}debug{{ end }}',
  *   new Set(["hasPrefix"]));
- * // r.ok === true; r.nodes[0].type === "if"
+ * assert.ok(r.ok);
+ * assert.equal(r.nodes[0].type, "if");
  * ```
  * @module
  */

@@ -6,9 +6,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatValue, isTrue } from "./value.ts";
- * formatValue({ b: "2", a: "1" }); // "map[a:1 b:2]"
- * isTrue(""); // false
+ * assert.deepEqual(formatValue({ b: "2", a: "1" }), "map[a:1 b:2]");
+ * assert.equal(isTrue(""), false);
  * ```
  * @module
  */
