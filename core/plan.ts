@@ -177,115 +177,20 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
   const prepared = prepareSource(source, spec, ctx.config);
   const actions: PlanAction[] = [];
   const errors: PlanError[] = [];
-
   for (const ns of resolution.targets) {
-    const target = { namespace: ns, name };
-    const observed = atTarget.get(ns);
-    atTarget.delete(ns);
-    if (pending.has(ns)) {
-      actions.push({
-        action: "skip",
-        source: ref,
-        target,
-        code: "pending",
-        reason: `namespace "${ns}" does not exist yet`,
-      });
-      continue;
-    }
-    const ours = observed !== undefined && isMirrorOf(observed, ref);
-    if (observed && !ours && !adoptsFor(observed, ref)) {
-      const owner = mirrorSourceOf(observed);
-      const reason = owner
-        ? `${ns}/${name} is a mirror of ${owner.namespace}/${owner.name}`
-        : `${ns}/${name} exists and is not managed by KubeMirror; annotate it ` +
-          `kubemirror.raczylo.com/adopt=${ref.namespace}/${name} to let this source take it over`;
-      actions.push({ action: "conflict", source: ref, target, reason });
-      errors.push({ source: ref, kind: "conflict", namespace: ns, message: `conflict in ${ns}: ${reason}` });
-      continue;
-    }
-    if (!observed) {
-      const rival = claims.find((c) => c.targets.has(ns));
-      if (rival) {
-        const reason = `${ns}/${name} is also claimed by ${rival.namespace}/${name}, which comes first`;
-        actions.push({ action: "conflict", source: ref, target, reason });
-        errors.push({
-          source: ref,
-          kind: "conflict",
-          namespace: ns,
-          message: `conflict in ${ns}: ${reason}`,
-        });
-        continue;
-      }
-    }
-    if (observed?.metadata?.deletionTimestamp) {
-      actions.push({
-        action: "skip",
-        source: ref,
-        target,
-        code: "deleting",
-        reason: `${ns}/${name} is being deleted`,
-      });
-      continue;
-    }
-    const rendered = renderPrepared(prepared, ns, ctx.config, ctx.time);
-    for (const f of rendered.failures) {
-      errors.push({
-        source: ref,
-        kind: "transform",
-        namespace: ns,
-        message: `transform in ${ns}: ${f.message}`,
-      });
-    }
-    if (rendered.blocked) {
-      actions.push({ action: "skip", source: ref, target, code: "blocked", reason: rendered.blocked });
-      if (rendered.failures.length === 0) {
-        errors.push({
-          source: ref,
-          kind: "transform",
-          namespace: ns,
-          message: `transform in ${ns}: ${rendered.blocked}`,
-        });
-      }
-      continue;
-    }
-    if (!observed) {
-      actions.push({ action: "create", source: ref, target, object: rendered.object });
-      continue;
-    }
-    const observedRv = observed.metadata?.resourceVersion;
-    if (!ours) {
-      actions.push({
-        action: "update",
-        source: ref,
-        target,
-        reason: "adopted: the object's owner consented with kubemirror.raczylo.com/adopt",
-        object: rendered.object,
-        recreate: needsRecreate(rendered.object, observed) || undefined,
-        observedResourceVersion: observedRv,
-      });
-      continue;
-    }
-    const observedHash = observed.metadata?.annotations?.[ANNOTATION_SOURCE_CONTENT_HASH];
-    const drift = observedHash !== rendered.hash ? undefined : driftOf(rendered.object, observed);
-    if (observedHash === rendered.hash && drift === undefined) {
-      actions.push({ action: "unchanged", source: ref, target });
-      continue;
-    }
-    const recreate = needsRecreate(rendered.object, observed);
-    actions.push({
-      action: "update",
-      source: ref,
-      target,
-      reason: observedHash !== rendered.hash
-        ? "the source changed"
-        : `the mirror was edited (${drift}); reverting`,
-      object: rendered.object,
-      recreate: recreate || undefined,
-      drift: observedHash === rendered.hash ? drift : undefined,
-      observedResourceVersion: observedRv,
+    const decided = decideTarget({
+      ref,
+      namespace: ns,
+      observed: atTarget.get(ns),
+      pending: pending.has(ns),
+      rival: claims.find((c) => c.targets.has(ns))?.namespace,
+      render: () => renderPrepared(prepared, ns, ctx.config, ctx.time),
     });
+    atTarget.delete(ns);
+    actions.push(decided.action);
+    errors.push(...decided.errors);
   }
-
+  // Namespaces left out: a skip each, and a delete where our mirror is still there.
   const skippedReason = new Map(resolution.skipped.map((s) => [s.namespace, s.reason]));
   for (const s of resolution.skipped) {
     const observed = atTarget.get(s.namespace);
@@ -310,6 +215,92 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
   }
   actions.sort((a, b) => cmp(a.target.namespace, b.target.namespace));
   return { source: ref, actions, errors, warnings };
+}
+
+/** One target namespace of a valid source, as {@link decideTarget} sees it. */
+interface TargetInput {
+  ref: SourceRef;
+  namespace: string;
+  /** The object of the source's kind at the source's name in that namespace, if any. */
+  observed?: KubeObject;
+  /** The namespace is named but does not exist yet. */
+  pending: boolean;
+  /** Another valid source, coming first, that claims the same name there (no mirror exists yet). */
+  rival?: string;
+  /** The desired mirror, rendered only when the decision needs it (the costly step). */
+  render: () => ReturnType<typeof renderPrepared>;
+}
+
+/** What to do in one target namespace, and what is wrong there: the per-target ladder of §4. */
+function decideTarget(t: TargetInput): { action: PlanAction; errors: PlanError[] } {
+  const { ref, namespace: ns, observed } = t;
+  const name = ref.name;
+  const target = { namespace: ns, name };
+  const step = (a: Omit<PlanAction, "source" | "target">, errors: PlanError[] = []) => ({
+    action: { source: ref, target, ...a },
+    errors,
+  });
+  const error = (kind: PlanError["kind"], message: string): PlanError => ({
+    source: ref,
+    kind,
+    namespace: ns,
+    message,
+  });
+  if (t.pending) {
+    return step({ action: "skip", code: "pending", reason: `namespace "${ns}" does not exist yet` });
+  }
+  const ours = observed !== undefined && isMirrorOf(observed, ref);
+  if (observed && !ours && !adoptsFor(observed, ref)) {
+    const owner = mirrorSourceOf(observed);
+    const reason = owner
+      ? `${ns}/${name} is a mirror of ${owner.namespace}/${owner.name}`
+      : `${ns}/${name} exists and is not managed by KubeMirror; annotate it ` +
+        `kubemirror.raczylo.com/adopt=${ref.namespace}/${name} to let this source take it over`;
+    return step({ action: "conflict", reason }, [error("conflict", `conflict in ${ns}: ${reason}`)]);
+  }
+  if (!observed && t.rival !== undefined) {
+    const reason = `${ns}/${name} is also claimed by ${t.rival}/${name}, which comes first`;
+    return step({ action: "conflict", reason }, [error("conflict", `conflict in ${ns}: ${reason}`)]);
+  }
+  if (observed?.metadata?.deletionTimestamp) {
+    return step({ action: "skip", code: "deleting", reason: `${ns}/${name} is being deleted` });
+  }
+  const rendered = t.render();
+  const errors = rendered.failures.map((f) => error("transform", `transform in ${ns}: ${f.message}`));
+  if (rendered.blocked) {
+    if (rendered.failures.length === 0) {
+      errors.push(error("transform", `transform in ${ns}: ${rendered.blocked}`));
+    }
+    return step({ action: "skip", code: "blocked", reason: rendered.blocked }, errors);
+  }
+  if (!observed) return step({ action: "create", object: rendered.object }, errors);
+  const observedResourceVersion = observed.metadata?.resourceVersion;
+  const recreate = needsRecreate(rendered.object, observed) || undefined;
+  if (!ours) {
+    const reason = "adopted: the object's owner consented with kubemirror.raczylo.com/adopt";
+    return step(
+      { action: "update", reason, object: rendered.object, recreate, observedResourceVersion },
+      errors,
+    );
+  }
+  const observedHash = observed.metadata?.annotations?.[ANNOTATION_SOURCE_CONTENT_HASH];
+  if (observedHash !== rendered.hash) {
+    const reason = "the source changed";
+    return step(
+      { action: "update", reason, object: rendered.object, recreate, observedResourceVersion },
+      errors,
+    );
+  }
+  const drift = driftOf(rendered.object, observed);
+  if (drift === undefined) return step({ action: "unchanged" }, errors);
+  return step({
+    action: "update",
+    reason: `the mirror was edited (${drift}); reverting`,
+    object: rendered.object,
+    recreate,
+    drift,
+    observedResourceVersion,
+  }, errors);
 }
 
 interface Claim {
