@@ -32,6 +32,11 @@ export const ANNOTATION_SYNC_STATUS = `${PREFIX}sync-status`;
 /** Finalizer the controller keeps on enabled sources until their mirrors are gone. */
 export const FINALIZER = `${PREFIX}finalizer`;
 
+/** Source annotation: the namespaces (names, globs, `all`) whose objects may pull this source (§9). */
+export const ANNOTATION_PULL_ALLOWED_NAMESPACES = `${PREFIX}pull-allowed-namespaces`;
+/** Pulling object annotation: `<namespace>/<name>` of the source to copy (§9). */
+export const ANNOTATION_PULL_FROM = `${PREFIX}pull-from`;
+
 /** Namespace label: `"true"` opts in, `"false"` opts out. */
 export const LABEL_ALLOW_MIRRORS = `${PREFIX}allow-mirrors`;
 /** Annotation on an existing object in a target namespace: consent to be taken over by `<ns>/<name>`. */

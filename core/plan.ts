@@ -27,10 +27,17 @@ import { adoptsFor, isMirrorOf, mirrorSourceOf } from "./ownership.ts";
 import { prepareSource, type RenderClock, renderPrepared } from "./render.ts";
 import { isEnabledSource, parseSource, type SourceError } from "./source_spec.ts";
 import { resolveTargets } from "./targets.ts";
-import { type KubeObject, type NamespaceInfo, type SourceRef, sourceRef, type TargetRef } from "./types.ts";
+import {
+  type JsonObject,
+  type KubeObject,
+  type NamespaceInfo,
+  type SourceRef,
+  sourceRef,
+  type TargetRef,
+} from "./types.ts";
 
 /** The kinds of action. */
-export type ActionKind = "create" | "update" | "delete" | "unchanged" | "conflict" | "skip";
+export type ActionKind = "create" | "update" | "delete" | "unchanged" | "conflict" | "skip" | "pull";
 
 /** One step of a plan. */
 export interface PlanAction {
@@ -50,22 +57,27 @@ export interface PlanAction {
    * edited. The shell backs off per mirror when the same mirror keeps being edited.
    */
   drift?: string;
-  /** For update and delete: the observed object's resourceVersion, for optimistic concurrency. */
+  /** For update, delete and pull: the observed object's resourceVersion, for optimistic concurrency. */
   observedResourceVersion?: string;
+  /** `pull` when the target asked for the copy (§9); absent for pushed mirrors. */
+  direction?: "pull";
+  /** For pull: the merge patch of the pulling object (its content and the pull's annotations only). */
+  patch?: JsonObject;
 }
 
 /**
  * What kind of problem a {@link PlanError} is: an `invalid` annotation (a typo: existing mirrors are
  * kept), a source that is `forbidden` to mirror (its mirrors are removed), a `conflict` with an object
  * that is not ours, a `transform` rule that failed, or a kind the controller's identity may read but not
- * write (`unwritable`: nothing is written or deleted until it may). Metrics and Event reasons are chosen
+ * write (`unwritable`: nothing is written or deleted until it may), or a pull that is `refused` (its §9
+ * reason in {@link PlanError.reason}). Metrics and Event reasons are chosen
  * from this, never from the message.
  */
-export type PlanErrorKind = "invalid" | "forbidden" | "conflict" | "transform" | "unwritable";
+export type PlanErrorKind = "invalid" | "forbidden" | "conflict" | "transform" | "unwritable" | "refused";
 
 /** Why a target namespace is skipped: it does not exist yet, the rules exclude it, it is past the cap,
  * its object is being deleted, or the transformation did not let the mirror be written. */
-export type SkipCode = "pending" | "excluded" | "truncated" | "deleting" | "blocked";
+export type SkipCode = "pending" | "excluded" | "truncated" | "deleting" | "blocked" | "refused";
 
 /** Something wrong with a source, for its Event and `sync-status`. */
 export interface PlanError {
@@ -76,6 +88,8 @@ export interface PlanError {
   key?: string;
   /** The target namespace the error is about, when it is about one. */
   namespace?: string;
+  /** The Event reason when the kind alone does not say it (a refused pull: `SourceNotFound`, …). */
+  reason?: string;
 }
 
 /** Something the source's author should know that does not stop the source (an Event, not an error). */
@@ -88,12 +102,15 @@ export interface PlanWarning {
   message: string;
 }
 
-/** The plan of one source. */
+/** The plan of one key: a source and its mirrors, or an object that pulls (`direction: "pull"`). */
 export interface SourcePlan {
   source: SourceRef;
   actions: PlanAction[];
   errors: PlanError[];
   warnings: PlanWarning[];
+  direction?: "pull";
+  /** For a pulling object: its `sync-status` once the plan is carried out (`pulled`, `error:<Reason>`). */
+  pullStatus?: string;
 }
 
 /** What planning one source needs besides the source. */

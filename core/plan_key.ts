@@ -17,6 +17,7 @@
  */
 import type { MirrorConfig } from "./config.ts";
 import { RBAC_HINT } from "./kind_access.ts";
+import { isPullingObject, planPull } from "./pull.ts";
 import { planOrphans, planSource, SOURCE_GONE, type SourcePlan } from "./plan.ts";
 import type { RenderClock } from "./render.ts";
 import { isEnabledSource } from "./source_spec.ts";
@@ -41,6 +42,10 @@ export interface KeySnapshot {
    * kind is watched read-only, nothing is written, and the source's author is told what is missing.
    */
   missingRights?: { verbs: readonly string[]; resource: string };
+  /** When the key's object pulls (§9): the object its `pull-from` names, of the same kind, if labelled. */
+  pulled?: KubeObject;
+  /** When the key's object pulls: other kinds holding a labelled object at the name it pulls from. */
+  pulledElsewhere?: readonly string[];
 }
 
 /** Plans one key. */
@@ -64,6 +69,17 @@ export function planKey(s: KeySnapshot): SourcePlan {
       errors: enabled ? [{ source: s.ref, kind: "forbidden", message: s.kindDenied }] : [],
       warnings: [],
     };
+  }
+  if (s.source && isPullingObject(s.source)) {
+    const pull = planPull({
+      puller: s.source,
+      pulled: s.pulled,
+      pulledElsewhere: s.pulledElsewhere,
+      config: s.config,
+      time: s.time,
+    });
+    // An object that pulls is never a source: mirrors it pushed before go, as for a disabled source.
+    return { ...pull, actions: [...planOrphans(s.ref, s.observed, SOURCE_GONE), ...pull.actions] };
   }
   if (!s.source) {
     return { source: s.ref, actions: planOrphans(s.ref, s.observed, SOURCE_GONE), errors: [], warnings: [] };

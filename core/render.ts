@@ -153,12 +153,16 @@ export function prepareSource(
   return { source, body, labels, annotations, hash, spec };
 }
 
-/** Renders one prepared source's desired mirror in `targetNamespace`. */
+/**
+ * Renders one prepared source's desired mirror in `targetNamespace`, named `targetName` (the source's
+ * name, except for an object that pulls it under a name of its own).
+ */
 export function renderPrepared(
   prepared: PreparedSource,
   targetNamespace: string,
   config: MirrorConfig,
   time: RenderClock,
+  targetName?: string,
 ): RenderedMirror {
   const { source, body, labels, annotations, hash, spec } = prepared;
   const meta = source.metadata ?? {};
@@ -177,7 +181,7 @@ export function renderPrepared(
     apiVersion: source.apiVersion,
     kind: source.kind,
     metadata: {
-      name: meta.name,
+      name: targetName ?? meta.name,
       namespace: targetNamespace,
       labels: { ...labels, [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_MIRROR]: "true" },
       annotations: { ...annotations, ...markerAnnotations },
@@ -196,7 +200,7 @@ export function renderPrepared(
       TargetNamespace: targetNamespace,
       SourceNamespace: meta.namespace ?? "",
       SourceName: meta.name ?? "",
-      TargetName: meta.name ?? "",
+      TargetName: targetName ?? meta.name ?? "",
       Labels: { ...(meta.labels ?? {}) },
       Annotations: { ...(meta.annotations ?? {}) },
     },

@@ -21,6 +21,7 @@ import type { MirrorConfig } from "./config.ts";
 import { isGlob, matchesAny, namespacePatternError, splitList } from "./glob.ts";
 import {
   ANNOTATION_MAX_TARGETS,
+  ANNOTATION_PULL_FROM,
   ANNOTATION_SYNC,
   ANNOTATION_TARGET_NAMESPACE_SELECTOR,
   ANNOTATION_TARGET_NAMESPACES,
@@ -71,10 +72,14 @@ export const FORBIDDEN_SECRET_TYPES: readonly string[] = [
   "helm.sh/release.v1",
 ];
 
-/** Whether the object carries both the label and the annotation that make it a source. */
+/**
+ * Whether the object carries both the label and the annotation that make it a source. An object that
+ * pulls (`pull-from`, §9) is never a source, whatever its `sync` says.
+ */
 export function isEnabledSource(obj: KubeObject): boolean {
-  return obj.metadata?.labels?.[LABEL_ENABLED] === "true" &&
-    obj.metadata?.annotations?.[ANNOTATION_SYNC] === "true";
+  const annotations = obj.metadata?.annotations;
+  return obj.metadata?.labels?.[LABEL_ENABLED] === "true" && annotations?.[ANNOTATION_SYNC] === "true" &&
+    annotations?.[ANNOTATION_PULL_FROM] === undefined;
 }
 
 /** Why this object may never be a source whatever its annotations say, or undefined. */
@@ -153,6 +158,27 @@ export function parseSource(obj: KubeObject, config: MirrorConfig): ParsedSource
     }
   }
 
+  const transformSpec = parseTransformSpec(annotations, config);
+  errors.push(...transformSpec.errors);
+  warnings.push(...transformSpec.warnings);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, spec: { targets, ...transformSpec.spec }, warnings };
+}
+
+/**
+ * The transformation a source asks for (`transform`, `transform-strict`): shared by its pushed mirrors
+ * and by the objects that pull it.
+ */
+export function parseTransformSpec(
+  annotations: Record<string, string>,
+  config: Pick<MirrorConfig, "transformLimits">,
+): {
+  spec: { transform?: TransformSpec; strict: boolean };
+  errors: SourceError[];
+  warnings: SourceWarning[];
+} {
+  const errors: SourceError[] = [];
+  const warnings: SourceWarning[] = [];
   let strict = false;
   const rawStrict = annotations[ANNOTATION_TRANSFORM_STRICT];
   if (rawStrict !== undefined) {
@@ -176,7 +202,5 @@ export function parseSource(obj: KubeObject, config: MirrorConfig): ParsedSource
     if (parsed.ok) transform = parsed.spec;
     else errors.push({ key: ANNOTATION_TRANSFORM, message: parsed.error });
   }
-
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, spec: { targets, transform, strict }, warnings };
+  return { spec: { transform, strict }, errors, warnings };
 }

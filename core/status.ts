@@ -44,8 +44,15 @@ export interface ExecutionOutcome {
 
 /** The input of {@link decideSourceStatus}. */
 export interface StatusInput {
+  /** The key's object as it reads now: for a pulling object, as its own pull left it when that was written. */
   source: KubeObject;
-  plan: { actions: readonly PlanAction[]; errors: readonly PlanError[]; warnings: readonly PlanWarning[] };
+  plan: {
+    actions: readonly PlanAction[];
+    errors: readonly PlanError[];
+    warnings: readonly PlanWarning[];
+    direction?: "pull";
+    pullStatus?: string;
+  };
   outcome: ExecutionOutcome;
 }
 
@@ -63,6 +70,7 @@ export const ERROR_REASONS: Readonly<Record<PlanErrorKind, string>> = {
   invalid: "InvalidSource",
   forbidden: "InvalidSource",
   unwritable: "Forbidden",
+  refused: "PullRefused",
 };
 
 /** The `error_type` label of `kubemirror_sync_errors_total` for each kind of plan error. */
@@ -72,11 +80,13 @@ export const ERROR_TYPES: Readonly<Record<PlanErrorKind, string>> = {
   invalid: "invalid",
   forbidden: "forbidden",
   unwritable: "forbidden",
+  refused: "refused",
 };
 
-/** Decides the finalizer, `sync-status` and Events of a source after a reconcile. */
+/** Decides the finalizer, `sync-status` and Events of a source (or a pulling object) after a reconcile. */
 export function decideSourceStatus(input: StatusInput): SourceStatus {
   const { source, plan, outcome } = input;
+  if (plan.direction === "pull") return decidePullStatus(input);
   const deleting = Boolean(source.metadata?.deletionTimestamp);
   const enabled = isEnabledSource(source) && !deleting;
   // A kind the controller may not write: nothing can be written on the source either, only Events.
@@ -104,9 +114,7 @@ export function decideSourceStatus(input: StatusInput): SourceStatus {
 
   const events: SourceEvent[] = [];
   if (enabled) {
-    for (const e of plan.errors) {
-      events.push({ reason: ERROR_REASONS[e.kind], message: e.key ? `${e.key}: ${e.message}` : e.message });
-    }
+    events.push(...errorEvents(plan.errors));
     for (const f of outcome.failures) events.push({ reason: "WriteFailed", message: f });
     for (const w of plan.warnings) events.push({ reason: w.reason, message: `${w.key}: ${w.message}` });
     events.push(...outcome.notes);
@@ -121,6 +129,36 @@ export function decideSourceStatus(input: StatusInput): SourceStatus {
     }
   }
   return { finalizer, syncStatus, events };
+}
+
+/** One Warning Event per plan error, its reason from the error's kind (or its own, for a refused pull). */
+function errorEvents(errors: readonly PlanError[]): SourceEvent[] {
+  return errors.map((e) => ({
+    reason: e.reason ?? ERROR_REASONS[e.kind],
+    message: e.key && e.kind !== "refused" ? `${e.key}: ${e.message}` : e.message,
+  }));
+}
+
+/**
+ * A pulling object (§9) holds no finalizer (its own pushed mirrors, if it had any, are cleaned up first)
+ * and its `sync-status` is `pulled` or `error:<Reason>`, written only when it changes; every refusal is
+ * a Warning Event with its §9 reason.
+ */
+function decidePullStatus({ source, plan, outcome }: StatusInput): SourceStatus {
+  const hasFinalizer = (source.metadata?.finalizers ?? []).includes(FINALIZER);
+  const current = source.metadata?.annotations?.[ANNOTATION_SYNC_STATUS];
+  const deleting = Boolean(source.metadata?.deletionTimestamp);
+  const syncStatus =
+    !outcome.pending && !deleting && plan.pullStatus !== undefined && plan.pullStatus !== current
+      ? plan.pullStatus
+      : undefined;
+  const events = deleting ? [] : [
+    ...errorEvents(plan.errors),
+    ...outcome.failures.map((f) => ({ reason: "WriteFailed", message: f })),
+    ...plan.warnings.map((w) => ({ reason: w.reason, message: `${w.key}: ${w.message}` })),
+    ...outcome.notes,
+  ];
+  return { finalizer: hasFinalizer && !outcome.pending ? "remove" : "keep", syncStatus, events };
 }
 
 /** The source as it reads once `status` is written: for checking that a second decision changes nothing. */

@@ -1,0 +1,368 @@
+/**
+ * Pull (docs/CONTRACT.md §9): an object labelled `enabled` and annotated `pull-from: <namespace>/<name>`
+ * asks to be filled from that source, which says with `pull-allowed-namespaces` who may ask. Planning a
+ * pulling object yields at most one write, to the pulling object itself: a merge patch of its content
+ * and markers (`pull`), or nothing (`unchanged`), or a refusal (`skip`) with its §9 reason. A refusal of
+ * a Secret or ConfigMap that was filled before empties its data (revocation). Never a create, never a
+ * delete, never another object.
+ *
+ * @example
+ * ```ts
+ * import { planPull } from "./pull.ts";
+ * import { DEFAULT_CONFIG } from "./config.ts";
+ * import assert from "node:assert/strict";
+ * const P = "kubemirror.raczylo.com/";
+ * const source = { apiVersion: "v1", kind: "Secret", type: "Opaque", data: { token: "czNjcjN0" },
+ *   metadata: { name: "registry", namespace: "platform", uid: "u1", labels: { [`${P}enabled`]: "true" },
+ *     annotations: { [`${P}pull-allowed-namespaces`]: "team-*" } } };
+ * const puller = { apiVersion: "v1", kind: "Secret", type: "Opaque",
+ *   metadata: { name: "pull-secret", namespace: "team-a", resourceVersion: "7",
+ *     labels: { [`${P}enabled`]: "true" }, annotations: { [`${P}pull-from`]: "platform/registry" } } };
+ * const plan = planPull({ puller, pulled: source, config: DEFAULT_CONFIG, time: { now: "2026-11-30T12:00:00Z" } });
+ * assert.equal(plan.actions[0].action, "pull");
+ * assert.deepEqual(plan.actions[0].patch?.data, { token: "czNjcjN0" });
+ * assert.equal(plan.pullStatus, "pulled");
+ * ```
+ * @module
+ */
+import type { MirrorConfig } from "./config.ts";
+import { matchesAny, namespacePatternError, splitList } from "./glob.ts";
+import { groupKindOf } from "./group_kind.ts";
+import {
+  ALWAYS_EXCLUDED_NAMESPACES,
+  ANNOTATION_LAST_SYNC_TIME,
+  ANNOTATION_PULL_ALLOWED_NAMESPACES,
+  ANNOTATION_PULL_FROM,
+  ANNOTATION_SOURCE_CONTENT_HASH,
+  ANNOTATION_SOURCE_NAME,
+  ANNOTATION_SOURCE_NAMESPACE,
+  ANNOTATION_SOURCE_UID,
+  ANNOTATION_SYNC,
+  ANNOTATION_SYNC_STATUS,
+  LABEL_ENABLED,
+} from "./markers.ts";
+import { mergePatch } from "./merge_patch.ts";
+import type { PlanAction, PlanError, PlanWarning, SourcePlan } from "./plan.ts";
+import { prepareSource, type RenderClock, renderPrepared } from "./render.ts";
+import { FORBIDDEN_SECRET_TYPES, forbiddenSourceReason, parseTransformSpec } from "./source_spec.ts";
+import { driftOf } from "./drift.ts";
+import type { JsonObject, JsonValue, KubeObject, SourceRef } from "./types.ts";
+
+/** Why a pull is refused: the Event reason and the `sync-status` value `error:<reason>`. */
+export type PullRefusal =
+  | "SourceNotFound"
+  | "PullNotAllowed"
+  | "KindMismatch"
+  | "InvalidPullFrom"
+  | "PullChain"
+  | "TransformFailed"
+  | "Immutable";
+
+/** `sync-status` of a pulling object that holds the source's content. */
+export const PULLED = "pulled";
+
+/** What is known about one pulling object. */
+export interface PullSnapshot {
+  /** The pulling object, as cached. */
+  puller: KubeObject;
+  /** The object its `pull-from` names, of the same kind, when it exists and is labelled `enabled`. */
+  pulled?: KubeObject;
+  /** Kinds (`Kind[.group]`) other than the puller's that hold a labelled object at that name. */
+  pulledElsewhere?: readonly string[];
+  config: MirrorConfig;
+  time: RenderClock;
+}
+
+/** Whether an object asks to be filled from a source (it is then never a source itself). */
+export function isPullingObject(obj: KubeObject): boolean {
+  return obj.metadata?.labels?.[LABEL_ENABLED] === "true" &&
+    obj.metadata?.annotations?.[ANNOTATION_PULL_FROM] !== undefined;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/;
+
+/** `<namespace>/<name>` as written in `pull-from`, or undefined when it is not that. */
+export function parsePullFrom(value: string | undefined): { namespace: string; name: string } | undefined {
+  const parts = (value ?? "").trim().split("/");
+  if (parts.length !== 2 || !DNS_LABEL.test(parts[0]) || !DNS_SUBDOMAIN.test(parts[1])) return undefined;
+  return { namespace: parts[0], name: parts[1] };
+}
+
+/** Why the source does not let `namespace` pull it, or undefined when it does. */
+export function pullDenial(source: KubeObject, namespace: string): string | undefined {
+  const raw = source.metadata?.annotations?.[ANNOTATION_PULL_ALLOWED_NAMESPACES];
+  const items = splitList(raw);
+  if (items.length === 0) {
+    return `the source does not allow pulling (${ANNOTATION_PULL_ALLOWED_NAMESPACES} is not set)`;
+  }
+  const bad = items.filter((i) => i !== "all" && namespacePatternError(i) !== undefined);
+  if (bad.length > 0) {
+    return `the source's ${ANNOTATION_PULL_ALLOWED_NAMESPACES} is invalid: ${namespacePatternError(bad[0])}`;
+  }
+  if (items.includes("all") || matchesAny(items, namespace)) return undefined;
+  return `namespace "${namespace}" is not in the source's ${ANNOTATION_PULL_ALLOWED_NAMESPACES} (${
+    items.join(",")
+  })`;
+}
+
+/** Why objects in `namespace` may not pull at all (the controller's namespace flags), or undefined. */
+function namespaceDenial(namespace: string, config: MirrorConfig): string | undefined {
+  if (ALWAYS_EXCLUDED_NAMESPACES.includes(namespace)) {
+    return `system namespace "${namespace}" never receives copies`;
+  }
+  if (matchesAny(config.excludedNamespaces, namespace)) {
+    return `namespace "${namespace}" is excluded by --excluded-namespaces`;
+  }
+  if (config.includedNamespaces.length > 0 && !matchesAny(config.includedNamespaces, namespace)) {
+    return `namespace "${namespace}" is outside --included-namespaces`;
+  }
+  return undefined;
+}
+
+const secretType = (o: KubeObject) => (typeof o.type === "string" ? o.type : "Opaque");
+const isCore = (o: KubeObject, kind: string) => o.kind === kind && (o.apiVersion ?? "v1") === "v1";
+/** Top-level keys that are the object's own, never copied: identity, metadata, status, immutability. */
+const NOT_CONTENT = new Set(["apiVersion", "kind", "metadata", "status", "immutable"]);
+/** What revocation empties, per kind. */
+const REVOKED: Record<string, readonly string[]> = {
+  Secret: ["data", "stringData"],
+  ConfigMap: ["data", "binaryData"],
+};
+
+/** Plans one pulling object. */
+export function planPull(s: PullSnapshot): SourcePlan & { pullStatus?: string } {
+  const { puller, config } = s;
+  const ns = puller.metadata?.namespace ?? "";
+  const name = puller.metadata?.name ?? "";
+  const raw = puller.metadata?.annotations?.[ANNOTATION_PULL_FROM] ?? "";
+  const from = parsePullFrom(raw);
+  const pullerRef: SourceRef = {
+    apiVersion: puller.apiVersion ?? "",
+    kind: puller.kind ?? "",
+    namespace: ns,
+    name,
+  };
+  const source: SourceRef = {
+    apiVersion: puller.apiVersion ?? "",
+    kind: puller.kind ?? "",
+    namespace: from?.namespace ?? "",
+    name: from?.name ?? raw,
+  };
+  const target = { namespace: ns, name };
+  const warnings: PlanWarning[] = puller.metadata?.annotations?.[ANNOTATION_SYNC] === "true"
+    ? [{
+      source: pullerRef,
+      key: ANNOTATION_SYNC,
+      reason: "PullIgnoresSync",
+      message:
+        `a pulling object is never a source: ${ANNOTATION_SYNC} is ignored while ${ANNOTATION_PULL_FROM} is set`,
+    }]
+    : [];
+  const plan = (action: PlanAction, errors: PlanError[], pullStatus: string) => ({
+    source: pullerRef,
+    actions: [action],
+    errors,
+    warnings,
+    direction: "pull" as const,
+    pullStatus,
+  });
+  const refuse = (reason: PullRefusal, message: string, revoke: boolean) => {
+    const patch = revoke ? revocationPatch(puller, reason) : undefined;
+    const action: PlanAction = patch
+      ? {
+        action: "pull",
+        direction: "pull",
+        source,
+        target,
+        reason: `revoked: ${message}`,
+        patch,
+        observedResourceVersion: puller.metadata?.resourceVersion,
+      }
+      : { action: "skip", direction: "pull", source, target, code: "refused", reason: message };
+    return plan(
+      action,
+      [{ source: pullerRef, kind: "refused", reason, message, key: ANNOTATION_PULL_FROM }],
+      `error:${reason}`,
+    );
+  };
+  if (puller.metadata?.deletionTimestamp) {
+    return { source: pullerRef, actions: [], errors: [], warnings: [], direction: "pull" };
+  }
+  if (!from) {
+    return refuse(
+      "InvalidPullFrom",
+      `${ANNOTATION_PULL_FROM} must be "<namespace>/<name>", not ${JSON.stringify(raw)}`,
+      true,
+    );
+  }
+  const denied = namespaceDenial(ns, config);
+  if (denied) return refuse("PullNotAllowed", denied, true);
+  if (isCore(puller, "Secret") && FORBIDDEN_SECRET_TYPES.includes(secretType(puller))) {
+    return refuse("PullNotAllowed", `Secrets of type ${secretType(puller)} are never filled`, true);
+  }
+  const pulled = s.pulled;
+  const fromText = `${from.namespace}/${from.name}`;
+  if (!pulled || pulled.metadata?.deletionTimestamp) {
+    if ((s.pulledElsewhere ?? []).length > 0) {
+      return refuse(
+        "KindMismatch",
+        `${fromText} is a ${s.pulledElsewhere!.join(", ")}, not a ${kindText(puller)}`,
+        true,
+      );
+    }
+    return refuse(
+      "SourceNotFound",
+      `the source ${kindText(puller)} ${fromText} does not exist or is not labelled ${LABEL_ENABLED}=true`,
+      true,
+    );
+  }
+  if (isPullingObject(pulled)) {
+    return refuse("PullChain", `${fromText} is itself a pulling object: a copy is never copied again`, true);
+  }
+  const forbidden = forbiddenSourceReason(pulled, config) ?? pullDenial(pulled, ns);
+  if (forbidden) return refuse("PullNotAllowed", forbidden, true);
+  if (isCore(puller, "Secret") && secretType(puller) !== secretType(pulled)) {
+    return refuse(
+      "KindMismatch",
+      `the source is a Secret of type ${secretType(pulled)} and this one of type ${
+        secretType(puller)
+      } (a Secret's type cannot change)`,
+      true,
+    );
+  }
+  const transform = parseTransformSpec(pulled.metadata?.annotations ?? {}, config);
+  if (transform.errors.length > 0) {
+    return refuse(
+      "TransformFailed",
+      `the source's ${transform.errors[0].key}: ${transform.errors[0].message}`,
+      false,
+    );
+  }
+  const rendered = renderPrepared(prepareSource(pulled, transform.spec, config), ns, config, s.time, name);
+  const failures: PlanError[] = rendered.failures.map((f) => ({
+    source: pullerRef,
+    kind: "transform",
+    namespace: ns,
+    message: `transform in ${ns}: ${f.message}`,
+  }));
+  if (rendered.blocked) return refuse("TransformFailed", rendered.blocked, false);
+
+  const desired = desiredPuller(puller, rendered.object, {
+    [ANNOTATION_SOURCE_NAMESPACE]: from.namespace,
+    [ANNOTATION_SOURCE_NAME]: from.name,
+    [ANNOTATION_SOURCE_UID]: pulled.metadata?.uid ?? "",
+    [ANNOTATION_SOURCE_CONTENT_HASH]: rendered.hash,
+    [ANNOTATION_SYNC_STATUS]: PULLED,
+  });
+  const markersChanged = Object.entries(desired.markers).some(([k, v]) =>
+    puller.metadata?.annotations?.[k] !== v
+  );
+  const drift = driftOf(desired.object, puller);
+  if (!markersChanged && drift === undefined) {
+    return { ...plan({ action: "unchanged", direction: "pull", source, target }, failures, PULLED) };
+  }
+  if (puller.immutable === true && drift !== undefined) {
+    return refuse(
+      "Immutable",
+      `the object is immutable and its content must change (${drift}): recreate it to pull again`,
+      false,
+    );
+  }
+  const patch = mergePatch(contentAndMarkers(puller), contentAndMarkers(desired.object)) as JsonObject ?? {};
+  ((patch.metadata ??= {}) as JsonObject).annotations = {
+    ...(((patch.metadata as JsonObject).annotations as JsonObject | undefined) ?? {}),
+    [ANNOTATION_LAST_SYNC_TIME]: s.time.now,
+  };
+  const firstFill = puller.metadata?.annotations?.[ANNOTATION_SOURCE_CONTENT_HASH] === undefined;
+  const sourceChanged = puller.metadata?.annotations?.[ANNOTATION_SOURCE_CONTENT_HASH] !== rendered.hash ||
+    puller.metadata?.annotations?.[ANNOTATION_SOURCE_UID] !== pulled.metadata?.uid;
+  return plan(
+    {
+      action: "pull",
+      direction: "pull",
+      source,
+      target,
+      reason: firstFill
+        ? `filled from ${fromText}`
+        : sourceChanged
+        ? "the source changed"
+        : `the copy was edited (${drift}); reverting`,
+      object: desired.object,
+      patch,
+      drift: !sourceChanged && !firstFill ? drift : undefined,
+      observedResourceVersion: puller.metadata?.resourceVersion,
+    },
+    failures,
+    PULLED,
+  );
+}
+
+function kindText(o: KubeObject): string {
+  const gk = groupKindOf(o);
+  return gk.group ? `${gk.kind}.${gk.group}` : gk.kind;
+}
+
+/** The pulling object as it reads once filled: its own metadata with the markers, the source's content. */
+function desiredPuller(
+  puller: KubeObject,
+  rendered: KubeObject,
+  markers: Record<string, string>,
+): { object: KubeObject; markers: Record<string, string> } {
+  const object: KubeObject = {
+    apiVersion: puller.apiVersion,
+    kind: puller.kind,
+    metadata: { ...puller.metadata, annotations: { ...puller.metadata?.annotations, ...markers } },
+  };
+  if (puller.immutable !== undefined) object.immutable = puller.immutable;
+  for (const [k, v] of Object.entries(rendered)) if (!NOT_CONTENT.has(k)) object[k] = v;
+  return { object, markers };
+}
+
+/** What a pull may change: every content key, and the pull's own annotations. */
+function contentAndMarkers(o: KubeObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(o)) if (!NOT_CONTENT.has(k) && v !== undefined) out[k] = v as JsonValue;
+  const annotations: JsonObject = {};
+  for (
+    const k of [
+      ANNOTATION_SOURCE_NAMESPACE,
+      ANNOTATION_SOURCE_NAME,
+      ANNOTATION_SOURCE_UID,
+      ANNOTATION_SOURCE_CONTENT_HASH,
+      ANNOTATION_SYNC_STATUS,
+    ]
+  ) {
+    const v = o.metadata?.annotations?.[k];
+    if (v !== undefined) annotations[k] = v;
+  }
+  out.metadata = { annotations };
+  return out;
+}
+
+/**
+ * The patch that empties a pulled Secret's or ConfigMap's data, when it holds a copy (it carries the
+ * content hash of a source); undefined for other kinds (they keep their last content) or when there is
+ * nothing to take back.
+ */
+function revocationPatch(puller: KubeObject, reason: PullRefusal): JsonObject | undefined {
+  const annotations = puller.metadata?.annotations ?? {};
+  if (annotations[ANNOTATION_SOURCE_CONTENT_HASH] === undefined) return undefined;
+  const keys = isCore(puller, "Secret")
+    ? REVOKED.Secret
+    : isCore(puller, "ConfigMap")
+    ? REVOKED.ConfigMap
+    : undefined;
+  if (!keys) return undefined;
+  const patch: JsonObject = {};
+  for (const k of keys) if (puller[k] !== undefined) patch[k] = null;
+  patch.metadata = {
+    annotations: {
+      [ANNOTATION_SOURCE_CONTENT_HASH]: null,
+      [ANNOTATION_SOURCE_UID]: null,
+      [ANNOTATION_LAST_SYNC_TIME]: null,
+      [ANNOTATION_SYNC_STATUS]: `error:${reason}`,
+    },
+  };
+  return patch;
+}
