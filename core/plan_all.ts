@@ -15,11 +15,12 @@
  * @module
  */
 import type { MirrorConfig } from "./config.ts";
-import { FINALIZER } from "./markers.ts";
+import { ANNOTATION_PULL_FROM, FINALIZER, LABEL_ENABLED } from "./markers.ts";
 import { mirrorSourceOf } from "./ownership.ts";
-import { type GroupKind, groupKindOf, objectGroupKindKey } from "./group_kind.ts";
+import { type GroupKind, groupKindOf, kindLabel, objectGroupKindKey } from "./group_kind.ts";
 import { type PlanAction, type PlanError, type PlanWarning, sortActions } from "./plan.ts";
 import { planKey } from "./plan_key.ts";
+import { isPullingObject, parsePullFrom } from "./pull.ts";
 import type { RenderClock } from "./render.ts";
 import { isEnabledSource } from "./source_spec.ts";
 import { type KubeObject, type NamespaceInfo, type SourceRef, sourceRef } from "./types.ts";
@@ -51,12 +52,30 @@ const key = (gk: string, ns: string, name: string) => `${gk}|${ns}|${name}`;
  */
 export function planAll(input: PlanInput): PlanDocument {
   const byKind = new Map<string, KubeObject[]>();
+  // Labelled objects by namespace/name, of every kind: what a pulling object may name (§9).
+  const labelled = new Map<string, KubeObject[]>();
   for (const o of input.objects) {
     const gk = objectGroupKindKey(o);
     const list = byKind.get(gk) ?? [];
     list.push(o);
     byKind.set(gk, list);
+    if (o.metadata?.labels?.[LABEL_ENABLED] === "true") {
+      const at = `${o.metadata?.namespace}/${o.metadata?.name}`;
+      labelled.set(at, [...(labelled.get(at) ?? []), o]);
+    }
   }
+  const pullInputs = (o: KubeObject | undefined) => {
+    if (!o || !isPullingObject(o)) return {};
+    const from = parsePullFrom(o.metadata?.annotations?.[ANNOTATION_PULL_FROM]);
+    const named = from ? labelled.get(`${from.namespace}/${from.name}`) ?? [] : [];
+    const gk = objectGroupKindKey(o);
+    return {
+      pulled: named.find((n) => objectGroupKindKey(n) === gk),
+      pulledElsewhere: named.filter((n) => objectGroupKindKey(n) !== gk).map((n) =>
+        kindLabel(groupKindOf(n))
+      ),
+    };
+  };
   const actions: PlanAction[] = [];
   const errors: PlanError[] = [];
   const warnings: PlanWarning[] = [];
@@ -80,7 +99,7 @@ export function planAll(input: PlanInput): PlanDocument {
         continue;
       }
       present.set(key(gk, ns, name), o);
-      if (isEnabledSource(o) || (o.metadata?.finalizers ?? []).includes(FINALIZER)) {
+      if (isEnabledSource(o) || isPullingObject(o) || (o.metadata?.finalizers ?? []).includes(FINALIZER)) {
         keys.set(key(gk, ns, name), sourceRef(o));
       }
     }
@@ -96,6 +115,7 @@ export function planAll(input: PlanInput): PlanDocument {
         config: input.config,
         time: input.time,
         kindDenied: denied,
+        ...pullInputs(source),
       });
       actions.push(...plan.actions);
       errors.push(...plan.errors);

@@ -207,8 +207,13 @@ Deno.test("property: revocation: a copied Secret or ConfigMap is emptied when it
       const later: PullSnapshot = { ...s, puller: filled, pulled };
       const plan = planPull(later);
       const after = written(later, plan);
-      assert.match(after.metadata!.annotations![ANNOTATION_SYNC_STATUS], /^error:/);
+      assert.match(plan.pullStatus!, /^error:/);
       if (filled.kind === "Secret" || filled.kind === "ConfigMap") {
+        assert.equal(
+          after.metadata!.annotations![ANNOTATION_SYNC_STATUS],
+          plan.pullStatus,
+          "written with the patch",
+        );
         assert.equal(after.data, undefined, "the data is taken back");
         assert.equal(after.metadata!.annotations![ANNOTATION_SOURCE_CONTENT_HASH], undefined);
       } else {

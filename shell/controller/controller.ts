@@ -22,7 +22,13 @@
  * ```
  * @module
  */
-import { keyForSource, keysForMirror, keysForNamespace, resyncKeys } from "./event_handlers.ts";
+import {
+  keyForSource,
+  keysForMirror,
+  keysForNamespace,
+  keysForSource,
+  resyncKeys,
+} from "./event_handlers.ts";
 import type { ControllerFlags } from "../config/flags.ts";
 import { KindWatches } from "./kind_watches.ts";
 import type { KubeClient } from "../kube/client.ts";
@@ -66,9 +72,11 @@ export class Controller {
     this.queue = new WorkQueue("sources", options.metrics, undefined, undefined, this.#clock);
     this.watches = new KindWatches({ ...options, clock: this.#clock }, {
       source: (gk, obj) => {
-        const key = keyForSource(gk, obj);
-        this.reconciler.noteChange(key);
-        this.#enqueue(key);
+        const k = this.watches.kinds.get(gk);
+        for (const key of k ? keysForSource(gk, obj, k.sources) : [keyForSource(gk, obj)]) {
+          this.reconciler.noteChange(key);
+          this.#enqueue(key);
+        }
       },
       mirror: (gk, obj, old) => {
         for (const key of keysForMirror(gk, obj, old)) this.#enqueue(key);
@@ -83,6 +91,7 @@ export class Controller {
       ...options,
       namespaces: this.watches.namespaces,
       kind: (gk) => this.watches.kinds.get(gk),
+      kinds: () => this.watches.kinds.values(),
       now: () => this.#clock.now(),
     });
   }

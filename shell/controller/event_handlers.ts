@@ -21,7 +21,8 @@ import { parseSource } from "../../core/source_spec.ts";
 import { mayTarget } from "../../core/targets.ts";
 import type { KubeObject } from "../../core/types.ts";
 import type { ObjectCache } from "../kube/informer.ts";
-import { BY_NAMESPACE, BY_SOURCE } from "./mirror_indexes.ts";
+import { isPullingObject } from "../../core/pull.ts";
+import { BY_NAMESPACE, BY_PULL_FROM, BY_SOURCE } from "./mirror_indexes.ts";
 import { sourceKey } from "./queue_keys.ts";
 
 /** The caches of one kind, as the handlers read them. */
@@ -33,6 +34,19 @@ export interface WatchedKind {
 /** The key of a source's own change. */
 export function keyForSource(gk: string, obj: KubeObject): string {
   return sourceKey(gk, obj.metadata?.namespace ?? "", obj.metadata?.name ?? "");
+}
+
+/**
+ * The keys a change to a labelled object wakes: its own, and the objects that pull it (found through the
+ * sources cache's index by `pull-from`, never a scan). A pulling object's own change wakes only itself
+ * and whatever pulls from it (to be refused: no chains).
+ */
+export function keysForSource(gk: string, obj: KubeObject, sources: ObjectCache): string[] {
+  const ns = obj.metadata?.namespace ?? "";
+  const name = obj.metadata?.name ?? "";
+  const keys = [sourceKey(gk, ns, name)];
+  for (const p of sources.byIndex(BY_PULL_FROM, `${ns}/${name}`)) keys.push(keyForSource(gk, p));
+  return keys;
 }
 
 /** The sources a mirror's change wakes: the one its markers name now, and the one they named before. */
@@ -59,6 +73,8 @@ export function keysForNamespace(
   const keys = new Set<string>();
   for (const [gk, k] of kinds) {
     for (const s of k.sources.list()) {
+      // Pulling objects do not depend on namespaces' labels or phase (§9).
+      if (isPullingObject(s)) continue;
       const parsed = parseSource(s, config);
       // An invalid source is woken too: cheap, and it keeps its Event current.
       if (!parsed.ok || mayTarget(parsed.spec.targets, name)) keys.add(keyForSource(gk, s));

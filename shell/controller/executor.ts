@@ -88,7 +88,34 @@ async function remove(
   }
 }
 
-/** Carries out one create, update (possibly delete and create) or delete. */
+/**
+ * Fills (or empties) a pulling object: a merge patch of its content and the pull's annotations, guarded by
+ * the resourceVersion it was planned against, so a concurrent edit by its owner is never overwritten.
+ */
+async function pull(
+  api: KubeClient,
+  r: ResourceInfo,
+  action: PlanAction,
+  signal?: AbortSignal,
+): Promise<Outcome> {
+  const patch = action.patch ?? {};
+  const metadata = {
+    ...(patch.metadata as object | undefined),
+    resourceVersion: action.observedResourceVersion,
+  };
+  try {
+    const object = await api.request("PATCH", resourcePath(r, action.target.namespace, action.target.name), {
+      body: { ...patch, metadata },
+      contentType: "application/merge-patch+json",
+      signal,
+    });
+    return { result: "written", object };
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+/** Carries out one create, update (possibly delete and create), delete, or pull. */
 export async function executeAction(
   api: KubeClient,
   r: ResourceInfo,
@@ -100,6 +127,8 @@ export async function executeAction(
       return await create(api, r, action, signal);
     case "delete":
       return await remove(api, r, action, signal);
+    case "pull":
+      return await pull(api, r, action, signal);
     case "update": {
       if (action.recreate) {
         const removed = await remove(api, r, action, signal);

@@ -37,7 +37,7 @@ import { Informer, type ObjectCache } from "../kube/informer.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
-import { MIRROR_INDEXERS } from "./mirror_indexes.ts";
+import { MIRROR_INDEXERS, SOURCE_INDEXERS } from "./mirror_indexes.ts";
 
 /** The caches and rights of one mirrorable kind. */
 export interface KindState {
@@ -57,7 +57,7 @@ export interface KindWatch extends KindState {
 
 /** Where watch events go (the event handlers turn them into queue keys). */
 export interface WatchEvents {
-  source(gk: string, obj: KubeObject): void;
+  source(gk: string, obj: KubeObject, old?: KubeObject): void;
   mirror(gk: string, obj: KubeObject, old?: KubeObject): void;
   namespace(ns: KubeObject, old?: KubeObject): void;
 }
@@ -218,8 +218,8 @@ export class KindWatches {
     const path = resourcePath(kind);
     const name = rbacResource(kind);
     const sources = this.#informer(path, `${name}/sources`, {
-      onChange: (_type, obj) => this.events.source(gk, obj),
-    }, { labelSelector: `${LABEL_ENABLED}=true` });
+      onChange: (_type, obj, old) => this.events.source(gk, obj, old),
+    }, { labelSelector: `${LABEL_ENABLED}=true`, indexers: SOURCE_INDEXERS });
     const mirrors: Informer = this.#informer(path, `${name}/mirrors`, {
       onChange: (_type, obj, old) => {
         this.deps.metrics.mirrorResources.set({ kind: kindLabel(kind) }, mirrors.size);
@@ -237,7 +237,7 @@ export class KindWatches {
     path: string,
     name: string,
     handlers: ConstructorParameters<typeof Informer>[2],
-    more: { labelSelector?: string; indexers?: typeof MIRROR_INDEXERS } = {},
+    more: { labelSelector?: string; indexers?: Record<string, (o: KubeObject) => string[]> } = {},
   ): Informer {
     const { client, log, metrics, flags } = this.deps;
     const spec = { path, name, idleTimeoutMs: flags.watchIdleTimeoutMs, ...more };

@@ -1,7 +1,7 @@
 /**
- * How the mirrors cache is indexed: by object name (the mirrors of one source share its name), by the
+ * How the caches are indexed. Mirrors: by object name (the mirrors of one source share its name), by the
  * source their markers name (`namespace/name`), and by namespace (a namespace's change wakes the sources
- * of the mirrors in it).
+ * of the mirrors in it). Sources: pulling objects by the source they pull (§9).
  *
  * @example
  * ```ts
@@ -13,7 +13,9 @@
  * ```
  * @module
  */
+import { ANNOTATION_PULL_FROM } from "../../core/markers.ts";
 import { mirrorSourceOf } from "../../core/ownership.ts";
+import { isPullingObject, parsePullFrom } from "../../core/pull.ts";
 import type { KubeObject } from "../../core/types.ts";
 
 /** Index of mirrors by object name. */
@@ -22,6 +24,19 @@ export const BY_NAME = "name";
 export const BY_SOURCE = "source";
 /** Index of mirrors by namespace. */
 export const BY_NAMESPACE = "namespace";
+
+/** Index of sources' cache: pulling objects by the source their `pull-from` names, `namespace/name`. */
+export const BY_PULL_FROM = "pull-from";
+
+/** The sources cache's indexers: a change to a source wakes the objects that pull it, found here. */
+export const SOURCE_INDEXERS = {
+  [BY_PULL_FROM]: (o: KubeObject): string[] => {
+    const from = isPullingObject(o)
+      ? parsePullFrom(o.metadata?.annotations?.[ANNOTATION_PULL_FROM])
+      : undefined;
+    return from ? [`${from.namespace}/${from.name}`] : [];
+  },
+};
 
 /** The mirrors cache's indexers. */
 export const MIRROR_INDEXERS = {

@@ -25,11 +25,12 @@
  * ```
  * @module
  */
-import { controllerLabel, rbacResource } from "../../core/group_kind.ts";
-import { LABEL_MIRROR } from "../../core/markers.ts";
+import { controllerLabel, kindLabel, rbacResource } from "../../core/group_kind.ts";
+import { ANNOTATION_PULL_FROM, LABEL_MIRROR } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
 import type { PlanAction, SourcePlan } from "../../core/plan.ts";
 import { type KeySnapshot, planKey } from "../../core/plan_key.ts";
+import { isPullingObject, parsePullFrom } from "../../core/pull.ts";
 import { decideSourceStatus, ERROR_TYPES, type ExecutionOutcome } from "../../core/status.ts";
 import { rfc3339 } from "../../core/time.ts";
 import { type KubeObject, namespaceInfo } from "../../core/types.ts";
@@ -44,7 +45,7 @@ import type { KindState } from "./kind_watches.ts";
 import { BY_NAME } from "./mirror_indexes.ts";
 import { parseKey } from "./queue_keys.ts";
 import { SourceStatusWriter } from "./source_status.ts";
-import type { ReconcileResult } from "./work_loop.ts";
+import { direction, type ReconcileResult } from "./work_loop.ts";
 
 /** What the reconciler needs. */
 export interface ReconcilerDeps {
@@ -56,6 +57,8 @@ export interface ReconcilerDeps {
   namespaces: ObjectCache;
   /** The kind behind a `group/Kind` key, when it is watched. */
   kind(gk: string): KindState | undefined;
+  /** Every watched kind (a pulling object naming an object of another kind is told so). */
+  kinds?(): Iterable<KindState>;
   /** Wall-clock milliseconds (fights, stale snapshots, last-sync-time); the default is Date.now. */
   now?: () => number;
 }
@@ -64,6 +67,8 @@ export interface ReconcilerDeps {
 interface Execution extends ExecutionOutcome {
   /** A revert put off: reconcile again after this long. */
   waitMs?: number;
+  /** A pulling object as its own pull left it: what its status is decided on. */
+  pulled?: KubeObject;
 }
 
 /** How many writes of one key run at once. */
@@ -112,7 +117,10 @@ export class Reconciler {
     const plan = planKey(snapshot);
     const done = await this.#execute(k, key, plan, signal);
     const recorded = await this.#record(k, key, snapshot, plan, done, signal);
-    return this.#result(done, recorded, signal);
+    return {
+      ...this.#result(done, recorded, signal),
+      ...(plan.direction ? { direction: plan.direction } : {}),
+    };
   }
 
   /** 1. What is known about the key: the caches, plus the reads the cache cannot answer. */
@@ -134,6 +142,7 @@ export class Reconciler {
       return { ...base, source, observed: [], namespaces: [], missingRights };
     }
     if (source && this.deps.flags.verifySourceFreshness) source = await this.#fresh(r, source, signal);
+    const pull = source && isPullingObject(source) ? this.#pulled(k, source) : {};
     const observed = k.mirrors.byIndex(BY_NAME, name);
     for (const f of await this.#foreignObjects(k, key, signal)) {
       // The mirrors cache is the truth for labelled objects; a foreign snapshot never hides it.
@@ -145,7 +154,19 @@ export class Reconciler {
       observed,
       peers: k.sources.list().filter((p) => p.metadata?.name === name && p.metadata?.namespace !== namespace),
       namespaces: this.deps.namespaces.list().map(namespaceInfo),
+      ...pull,
     };
+  }
+
+  /** For a pulling object: the object it names in this kind's cache, or the other kinds that hold one. */
+  #pulled(k: KindState, puller: KubeObject): Pick<KeySnapshot, "pulled" | "pulledElsewhere"> {
+    const from = parsePullFrom(puller.metadata?.annotations?.[ANNOTATION_PULL_FROM]);
+    if (!from) return {};
+    const key = `${from.namespace}/${from.name}`;
+    const pulled = k.sources.get(key);
+    if (pulled) return { pulled };
+    const elsewhere = [...(this.deps.kinds?.() ?? [])].filter((o) => o !== k && o.sources.get(key));
+    return { pulledElsewhere: elsewhere.map((o) => kindLabel(o.kind)) };
   }
 
   /** 3. Carries out the plan's writes, at most {@link WRITES_AT_ONCE} at once, backing off from fights. */
@@ -154,8 +175,10 @@ export class Reconciler {
     const label = controllerLabel(k.kind);
     const writes: PlanAction[] = [];
     for (const a of plan.actions) {
-      if (a.action !== "create" && a.action !== "update" && a.action !== "delete") continue;
-      if (a.action === "update" && a.drift !== undefined) {
+      if (a.action !== "create" && a.action !== "update" && a.action !== "delete" && a.action !== "pull") {
+        continue;
+      }
+      if ((a.action === "update" || a.action === "pull") && a.drift !== undefined) {
         // Another writer edited the mirror: revert it, but back off when it keeps coming back.
         const verdict = await this.#fights.revert(k.kind, a.target.namespace, a.target.name, a.drift, signal);
         if (!verdict.revertNow) {
@@ -190,6 +213,18 @@ export class Reconciler {
     const target = `${action.target.namespace}/${action.target.name}`;
     switch (outcome.result) {
       case "written":
+        if (action.action === "pull") {
+          // A pulling object lives in the sources cache; its status is decided on what was written.
+          const puller = { ...outcome.object, apiVersion: action.source.apiVersion, kind: k.kind.kind };
+          k.sources.observe(puller);
+          done.pulled = puller;
+          done.written++;
+          log.info(action.reason?.startsWith("revoked") ? "copy revoked" : "copy pulled", {
+            target,
+            reason: action.reason,
+          });
+          return;
+        }
         if (outcome.deleted) k.mirrors.drop(target);
         else if (outcome.object) {
           k.mirrors.observe({ ...outcome.object, apiVersion: action.source.apiVersion, kind: k.kind.kind });
@@ -227,6 +262,7 @@ export class Reconciler {
         this.deps.metrics.syncErrors.inc({
           controller: controllerLabel(k.kind),
           error_type: outcome.error instanceof ApiError ? `http_${outcome.error.status}` : "network",
+          ...direction(action),
         });
         log.warn("mirror write failed", { target, action: action.action, error: message });
         return;
@@ -245,15 +281,21 @@ export class Reconciler {
   ): Promise<"recorded" | "conflict"> {
     const label = controllerLabel(k.kind);
     for (const e of plan.errors) {
-      this.deps.metrics.syncErrors.inc({ controller: label, error_type: ERROR_TYPES[e.kind] });
+      const errorType = e.reason ? snakeCase(e.reason) : ERROR_TYPES[e.kind];
+      this.deps.metrics.syncErrors.inc({
+        controller: label,
+        error_type: errorType,
+        ...direction(plan),
+      });
       if (e.kind === "transform") this.deps.metrics.transformErrors.inc({ controller: label });
     }
     if (signal?.aborted) return "recorded";
     const { source, ref } = snapshot;
     const log = this.deps.log.with({ source: `${ref.namespace}/${ref.name}`, kind: ref.kind });
     if (source) {
-      const status = decideSourceStatus({ source, plan, outcome: done });
-      return await this.status.apply(k.kind, k.sources, key, source, status, log, signal) === "conflict"
+      const status = decideSourceStatus({ source: done.pulled ?? source, plan, outcome: done });
+      return await this.status.apply(k.kind, k.sources, key, done.pulled ?? source, status, log, signal) ===
+          "conflict"
         ? "conflict"
         : "recorded";
     }
@@ -322,6 +364,11 @@ export class Reconciler {
     }
     return cached;
   }
+}
+
+/** `SourceNotFound` → `source_not_found`, for metric labels. */
+function snakeCase(reason: string): string {
+  return reason.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
 /** Runs `fn` over `items`, at most `size` at once. */

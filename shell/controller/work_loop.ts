@@ -42,9 +42,11 @@ import type { WorkQueue } from "./work_queue.ts";
 
 /** What the work loop does with the key next. */
 export type ReconcileResult =
-  | { requeue: "no" }
-  | { requeue: "backoff" }
-  | { requeue: "after"; ms: number };
+  & ({ requeue: "no" } | { requeue: "backoff" } | { requeue: "after"; ms: number })
+  & {
+    /** `pull` when the key was a pulling object (§9): the reconcile metrics say so. */
+    direction?: "push" | "pull";
+  };
 
 /** What a worker needs. */
 export interface WorkerDeps {
@@ -57,6 +59,11 @@ export interface WorkerDeps {
   metrics: Metrics;
   /** Aborted when the Lease is lost or the process stops: passed to every reconcile. */
   signal?: AbortSignal;
+}
+
+/** The `direction` label: only pulls carry one. */
+export function direction(of: { direction?: "push" | "pull" }): { direction?: "pull" } {
+  return of.direction === "pull" ? { direction: "pull" } : {};
 }
 
 /** Works keys until the queue shuts down. */
@@ -81,7 +88,11 @@ export async function processKey(w: WorkerDeps, key: string): Promise<void> {
       ? "requeue_after"
       : "requeue";
     w.log.debug("reconciled", { key, result: outcome, ms: Math.round(performance.now() - started) });
-    w.metrics.reconcileTotal.inc({ controller: label, result: outcome });
+    w.metrics.reconcileTotal.inc({
+      controller: label,
+      result: outcome,
+      ...direction(result), // pushed mirrors keep the series they always had
+    });
     if (result.requeue === "backoff") w.queue.addRateLimited(key);
     else {
       w.queue.forget(key);

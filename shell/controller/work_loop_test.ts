@@ -32,7 +32,7 @@ function setup(script: (ReconcileResult | Error)[]) {
   };
   const result = async (r: string) =>
     (await metrics.reconcileTotal.get()).values.find((v) => v.labels.result === r)?.value ?? 0;
-  return { clock, queue, calls, step, result };
+  return { clock, queue, calls, step, result, metrics };
 }
 
 const KEY = "/ConfigMap/default/cfg";
@@ -108,4 +108,17 @@ Deno.test("work loop: a key added while it is worked runs once more afterwards, 
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(second, KEY, "runs again once done");
   queue.done(KEY);
+});
+
+Deno.test('work loop: a pulling object\'s reconcile is counted with direction="pull"; a push keeps its old series', async () => {
+  const { queue, step, metrics } = setup([{ requeue: "no", direction: "pull" }, { requeue: "no" }]);
+  queue.add(KEY);
+  await step();
+  queue.add("/ConfigMap/default/other");
+  await step();
+  const values = (await metrics.reconcileTotal.get()).values.map((v) => v.labels);
+  assert.deepEqual(values, [
+    { controller: "configmap", result: "success", direction: "pull" },
+    { controller: "configmap", result: "success" },
+  ]);
 });

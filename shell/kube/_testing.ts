@@ -4,7 +4,8 @@
  * and an in-memory cache with the informer's indexing rules.
  * @module
  */
-import type { KubeObject } from "../../core/types.ts";
+import { applyMergePatch } from "../../core/merge_patch.ts";
+import type { JsonValue, KubeObject } from "../../core/types.ts";
 import type { ObjectCache } from "./informer.ts";
 import {
   ApiError,
@@ -87,21 +88,10 @@ export class FakeKube implements KubeClient {
         return this.put({ ...body!, metadata: { ...body!.metadata, uid: existing.metadata?.uid } });
       case "PATCH": {
         if (!existing) throw new ApiError(404, "NotFound", `${path} not found`);
-        const meta = body!.metadata ?? {};
-        if (rvMismatch(meta.resourceVersion)) throw new ApiError(409, "Conflict", "stale");
-        const annotations: Record<string, string> = { ...existing.metadata?.annotations };
-        for (const [k, v] of Object.entries(meta.annotations ?? {})) {
-          if (v === null) delete annotations[k];
-          else annotations[k] = v as string;
-        }
-        return this.put({
-          ...existing,
-          metadata: {
-            ...existing.metadata,
-            annotations,
-            finalizers: meta.finalizers ?? existing.metadata?.finalizers,
-          },
-        });
+        if (rvMismatch(body!.metadata?.resourceVersion)) throw new ApiError(409, "Conflict", "stale");
+        const { resourceVersion: _rv, ...meta } = body!.metadata ?? {};
+        const patched = applyMergePatch(existing as JsonValue, { ...body, metadata: meta } as JsonValue);
+        return this.put(patched as KubeObject);
       }
       case "DELETE": {
         if (!existing) throw new ApiError(404, "NotFound", `${path} not found`);

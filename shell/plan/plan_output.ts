@@ -18,6 +18,7 @@ export function publicDocument(doc: PlanDocument): Record<string, unknown> {
   return {
     actions: doc.actions.map((a: PlanAction) => {
       const out: Record<string, unknown> = { action: a.action, source: a.source, target: a.target };
+      if (a.direction) out.direction = a.direction;
       if (a.reason !== undefined) out.reason = a.reason;
       if (a.recreate) out.recreate = true;
       if (a.object !== undefined) out.object = a.object;
@@ -26,6 +27,7 @@ export function publicDocument(doc: PlanDocument): Record<string, unknown> {
     errors: doc.errors.map((e: PlanError) => {
       const out: Record<string, unknown> = { source: e.source, message: e.message };
       if (e.key) out.key = e.key;
+      if (e.reason) out.reason = e.reason;
       if (e.namespace) out.namespace = e.namespace;
       return out;
     }),
@@ -49,7 +51,7 @@ export function formatPlan(doc: PlanDocument, output: "json" | "yaml" | "table")
   let text = table([
     ["ACTION", "KIND", "SOURCE", "TARGET", "REASON"],
     ...doc.actions.map((a) => [
-      a.action,
+      a.direction === "pull" && a.action !== "pull" ? `${a.action} (pull)` : a.action,
       kindOf(a.source),
       `${a.source.namespace}/${a.source.name}`,
       `${a.target.namespace}/${a.target.name}`,

@@ -16,10 +16,10 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 /** Every metric the controller exports. */
 export interface Metrics {
   registry: Registry;
-  reconcileTotal: Counter<"controller" | "result">;
+  reconcileTotal: Counter<"controller" | "result" | "direction">;
   reconcileDuration: Histogram<"controller">;
   mirrorResources: Gauge<"kind">;
-  syncErrors: Counter<"controller" | "error_type">;
+  syncErrors: Counter<"controller" | "error_type" | "direction">;
   workqueueDepth: Gauge<"name">;
   workqueueAdds: Counter<"name">;
   workqueueRetries: Counter<"name">;
@@ -56,8 +56,9 @@ export function createMetrics(): Metrics {
     registry,
     reconcileTotal: new Counter({
       name: "kubemirror_reconcile_total",
-      help: "Reconciliations of sources, by controller (kind) and result (success, error, requeue).",
-      labelNames: ["controller", "result"] as const,
+      help:
+        'Reconciliations of sources and pulling objects, by controller (kind), result (success, error, requeue); pulls carry direction="pull".',
+      labelNames: ["controller", "result", "direction"] as const,
       registers: r,
     }),
     reconcileDuration: new Histogram({
@@ -87,8 +88,8 @@ export function createMetrics(): Metrics {
     }),
     syncErrors: new Counter({
       name: "kubemirror_sync_errors_total",
-      help: "Failures while mirroring, by controller (kind) and error type.",
-      labelNames: ["controller", "error_type"] as const,
+      help: 'Failures while mirroring, by controller (kind) and error type; pulls carry direction="pull".',
+      labelNames: ["controller", "error_type", "direction"] as const,
       registers: r,
     }),
     workqueueDepth: new Gauge({
