@@ -3,8 +3,8 @@
  * asks to be filled from that source, which says with `pull-allowed-namespaces` who may ask. Planning a
  * pulling object yields at most one write, to the pulling object itself: a merge patch of its content
  * and markers (`pull`), or nothing (`unchanged`), or a refusal (`skip`) with its §9 reason. A refusal of
- * a Secret or ConfigMap that was filled before empties its data (revocation). Never a create, never a
- * delete, never another object.
+ * a Secret or ConfigMap that was filled before empties its data (revocation; a typed Secret keeps the keys
+ * its type requires, empty). Never a create, never a delete, never another object.
  *
  * @example
  * ```ts
@@ -46,6 +46,7 @@ import type { PlanAction, PlanError, PlanWarning, SourcePlan } from "./plan.ts";
 import { prepareSource, type RenderClock, renderPrepared } from "./render.ts";
 import { FORBIDDEN_SECRET_TYPES, forbiddenSourceReason, parseTransformSpec } from "./source_spec.ts";
 import { driftOf } from "./drift.ts";
+import { base64 } from "./transform/apply.ts";
 import type { JsonObject, JsonValue, KubeObject, SourceRef } from "./types.ts";
 
 /** Why a pull is refused: the Event reason and the `sync-status` value `error:<reason>`. */
@@ -128,6 +129,19 @@ const NOT_CONTENT = new Set(["apiVersion", "kind", "metadata", "status", "immuta
 const REVOKED: Record<string, readonly string[]> = {
   Secret: ["data", "stringData"],
   ConfigMap: ["data", "binaryData"],
+};
+
+/**
+ * What an emptied Secret of a typed kind holds: the API server requires these keys (and a valid JSON
+ * document in a docker config), so they stay, holding nothing of the source.
+ */
+const EMPTY_SECRET_DATA: Readonly<Record<string, Record<string, string>>> = {
+  "kubernetes.io/dockerconfigjson": { ".dockerconfigjson": base64('{"auths":{}}') },
+  "kubernetes.io/dockercfg": { ".dockercfg": base64("{}") },
+  "kubernetes.io/tls": { "tls.crt": "", "tls.key": "" },
+  "kubernetes.io/basic-auth": { username: "", password: "" },
+  // Must not be empty: a placeholder that is no key.
+  "kubernetes.io/ssh-auth": { "ssh-privatekey": base64("revoked") },
 };
 
 /** Plans one pulling object. */
@@ -356,6 +370,8 @@ function revocationPatch(puller: KubeObject, reason: PullRefusal): JsonObject | 
   if (!keys) return undefined;
   const patch: JsonObject = {};
   for (const k of keys) if (puller[k] !== undefined) patch[k] = null;
+  const emptied = isCore(puller, "Secret") ? EMPTY_SECRET_DATA[secretType(puller)] : undefined;
+  if (emptied) patch.data = mergePatch(puller.data as JsonValue, emptied) ?? {};
   patch.metadata = {
     annotations: {
       [ANNOTATION_SOURCE_CONTENT_HASH]: null,

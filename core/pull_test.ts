@@ -343,3 +343,43 @@ Deno.test("parsePullFrom reads <namespace>/<name> and nothing else", () => {
     assert.equal(parsePullFrom(bad), undefined, String(bad));
   }
 });
+
+Deno.test("pull: a typed Secret is emptied to what its type requires (the API server would refuse less)", () => {
+  const typed = (type: string, data: Record<string, string>): KubeObject => ({
+    apiVersion: "v1",
+    kind: "Secret",
+    type,
+    data,
+    metadata: {
+      name: "copy",
+      namespace: "team-a",
+      labels: { [LABEL_ENABLED]: "true" },
+      annotations: {
+        [ANNOTATION_PULL_FROM]: "platform/gone",
+        [ANNOTATION_SOURCE_CONTENT_HASH]: "x".repeat(64),
+      },
+    },
+  });
+  const emptied = (p: KubeObject) => {
+    const plan = planPull({ puller: p, config: DEFAULT_CONFIG, time: T });
+    return (applyMergePatch(p as JsonValue, plan.actions[0].patch!) as KubeObject).data;
+  };
+  assert.deepEqual(
+    emptied(typed("kubernetes.io/tls", { "tls.crt": "Y3J0", "tls.key": "a2V5", "ca.crt": "Y2E=" })),
+    {
+      "tls.crt": "",
+      "tls.key": "",
+    },
+  );
+  assert.deepEqual(
+    emptied(
+      typed("kubernetes.io/dockerconfigjson", { ".dockerconfigjson": btoa('{"auths":{"r":{"auth":"x"}}}') }),
+    ),
+    { ".dockerconfigjson": btoa('{"auths":{}}') },
+  );
+  assert.deepEqual(emptied(typed("kubernetes.io/basic-auth", { username: "dQ==", password: "cA==" })), {
+    username: "",
+    password: "",
+  });
+  assert.equal(emptied(typed("Opaque", { token: "dA==" })), undefined);
+});
