@@ -74,6 +74,36 @@ Deno.test({
       });
 
       await t.step("a resync with nothing changed makes no request: no write, no GET, no LIST", async () => {
+        // Pulled copies too (§9): five namespaces pull a source; once filled, they cost nothing either.
+        await h.apply(CM("default"), {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: {
+            name: "pulled",
+            namespace: "default",
+            labels: { [`${P}enabled`]: "true" },
+            annotations: { [`${P}pull-allowed-namespaces`]: "team-*" },
+          },
+          data: { a: "1" },
+        });
+        for (const ns of namespaces.slice(0, 5)) {
+          await h.apply(CM(ns), {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: {
+              name: "my-copy",
+              namespace: ns,
+              labels: { [`${P}enabled`]: "true" },
+              annotations: { [`${P}pull-from`]: "default/pulled" },
+            },
+          });
+        }
+        await eventually(async () => {
+          for (const ns of namespaces.slice(0, 5)) {
+            assert.equal((await h.get(CM(ns, "my-copy"))).data?.a, "1", ns);
+          }
+        });
+        await sleep(2500);
         const before = (await h.cluster.auditEvents()).length;
         const reconcilesBefore = reconciles(await ctl.metrics());
         await sleep(7000); // three resyncs at --resync-period=2s

@@ -382,6 +382,95 @@ Deno.test({
         await noEscalation("defaults, after use");
       });
 
+      await t.step(
+        "pull as the unprivileged user: where the source allows it, and nothing else",
+        async () => {
+          // An admin's source in team-b, where nobody may do nothing, lets team-a pull it; another lets only team-c.
+          const pullOnly = (name: string, allowed: string) => ({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: {
+              name,
+              namespace: "team-b",
+              labels: { [`${P}enabled`]: "true" },
+              annotations: { [`${P}pull-allowed-namespaces`]: allowed },
+            },
+            data: { url: `https://${name}.example.com` },
+          });
+          await h.apply(CM("team-b"), pullOnly("shared-config", "team-a"));
+          await h.apply(CM("team-b"), pullOnly("for-c-only", "team-c"));
+          const pulling = (name: string, from: string, annotations: Record<string, string> = {}) => ({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: {
+              name,
+              namespace: "team-a",
+              labels: { [`${P}enabled`]: "true" },
+              annotations: { [`${P}pull-from`]: from, ...annotations },
+            },
+          });
+          // The admission policy does not stand in the way of a pulling object: it has no sync.
+          await nobody.request("POST", CM("team-a"), { body: pulling("my-config", "team-b/shared-config") });
+          await nobody.request("POST", CM("team-a"), { body: pulling("not-mine", "team-b/for-c-only") });
+          await eventually(async () => {
+            const copy = await nobody.get<any>(CM("team-a", "my-config"));
+            assert.equal(copy.data.url, "https://shared-config.example.com");
+            assert.equal(copy.metadata.annotations[`${P}sync-status`], "pulled");
+            const refused = await nobody.get<any>(CM("team-a", "not-mine"));
+            assert.equal(refused.metadata.annotations[`${P}sync-status`], "error:PullNotAllowed");
+            assert.equal(refused.data, undefined, "nothing of a source that does not allow team-a");
+          });
+          // A pulling object that also asks to be pushed is a source to the policy: still checked.
+          await assert.rejects(
+            nobody.request("POST", CM("team-a"), {
+              body: pulling("sneaky", "team-b/shared-config", {
+                [`${P}sync`]: "true",
+                [`${P}target-namespaces`]: "team-b",
+              }),
+            }),
+            /may not create configmaps in namespace team-b/,
+          );
+          // Nor can nobody put a pulling object where it may not write, or read the source itself.
+          await assert.rejects(
+            nobody.request("POST", CM("team-b"), {
+              body: {
+                ...pulling("x", "team-b/shared-config"),
+                metadata: { ...pulling("x", "team-b/shared-config").metadata, namespace: "team-b" },
+              },
+            }),
+            (e: unknown) => isStatus(e, 403),
+          );
+          await assert.rejects(nobody.get(CM("team-b", "shared-config")), (e: unknown) => isStatus(e, 403));
+          // What nobody may do is what it could do before: asked of the API server.
+          const nobodyMay = async (attrs: Record<string, string>) => {
+            const review = await h.api.request<any>(
+              "POST",
+              "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+              {
+                body: {
+                  apiVersion: "authorization.k8s.io/v1",
+                  kind: "SubjectAccessReview",
+                  spec: { user: "nobody", groups: ["system:authenticated"], resourceAttributes: attrs },
+                },
+              },
+            );
+            return review.status.allowed === true;
+          };
+          for (const verb of ["get", "list", "create", "update", "patch"]) {
+            for (const resource of ["configmaps", "secrets"]) {
+              assert.ok(
+                !(await nobodyMay({ verb, resource, namespace: "team-b" })),
+                `nobody may not ${verb} ${resource} in team-b`,
+              );
+            }
+          }
+          assert.ok(
+            await nobodyMay({ verb: "create", resource: "configmaps", namespace: "team-a" }),
+            "its own namespace",
+          );
+        },
+      );
+
       await t.step("without the policy (admissionPolicy.enabled=false) nothing else changes", async () => {
         const kinds = (objs: KubeObject[]) => objs.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
         const on = await template();
