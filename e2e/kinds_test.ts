@@ -169,6 +169,17 @@ Deno.test({
             }
           }, 45_000);
         }
+        // The pulling objects of the examples hold what the plan said they would (§9).
+        const pulls = (JSON.parse(out).actions as any[]).filter((a) => a.action === "pull");
+        assert.ok(pulls.length >= 1, "the examples show a pull");
+        for (const a of pulls) {
+          const path = (await h.pathFor(a.object)).replace(/\/$/, "");
+          await eventually(async () => {
+            const copy = await h.get(`${path}/${a.target.name}`);
+            assert.deepEqual(copy.data, a.object.data, `${a.target.namespace}/${a.target.name}`);
+            assert.equal(copy.metadata.annotations[`${P}sync-status`], "pulled");
+          }, 45_000);
+        }
         // The controller, in discovery mode, left the Deployment alone as the plan said.
         assert.equal(await h.find("/apis/apps/v1/namespaces/app1/deployments/sample-app"), undefined);
         const ns = (await h.get("/api/v1/namespaces")).items.map((n: any) => n.metadata.name);
