@@ -192,6 +192,13 @@ Deno.test({
               "update team-01",
             ],
           );
+          // The pulled copies of the resync step are there too, in sync.
+          const pulls = doc.actions.filter((a: any) => a.direction === "pull");
+          assert.deepEqual(
+            pulls.map((a: any) => `${a.action} ${a.target.namespace}/${a.target.name} ← ${a.source.name}`)
+              .sort(),
+            namespaces.slice(0, 5).map((ns) => `unchanged ${ns}/my-copy ← pulled`),
+          );
           const writes = (await h.cluster.auditEvents()).slice(before).filter((e) =>
             ["create", "update", "patch", "delete"].includes(e.verb)
           );
