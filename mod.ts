@@ -1,5 +1,6 @@
 /**
- * KubeMirror's entry point: `kubemirror plan ...` prints a plan; anything else runs the controller.
+ * KubeMirror's entry point: `kubemirror plan ...` prints a plan; `kubemirror mirror ...` (or the same
+ * program installed as `kubectl-mirror`) is the kubectl plugin; anything else runs the controller.
  *
  * @example
  * ```sh
@@ -10,6 +11,7 @@
  */
 import process from "node:process";
 import { runController } from "./shell/run_controller.ts";
+import { runKubectlMirrorProcess } from "./shell/run_kubectl_mirror.ts";
 import { runPlanProcess } from "./shell/run_plan.ts";
 
 if (import.meta.main) {
@@ -17,7 +19,13 @@ if (import.meta.main) {
   // the JSON-lines log.
   process.noDeprecation = true;
   const [command, ...rest] = Deno.args;
-  if (command === "plan") {
+  // The same program is the kubectl plugin when installed as kubectl-mirror (krew, or a link on PATH).
+  const asPlugin = /(^|\/)kubectl-mirror(\.exe)?$/.test(Deno.execPath());
+  if (asPlugin) {
+    Deno.exit(await runKubectlMirrorProcess(Deno.args));
+  } else if (command === "mirror") {
+    Deno.exit(await runKubectlMirrorProcess(rest));
+  } else if (command === "plan") {
     Deno.exit(await runPlanProcess(rest));
   } else {
     Deno.exit(await runController(Deno.args));

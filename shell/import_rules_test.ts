@@ -2,7 +2,7 @@
  * The layering, enforced: the core imports nothing of the shell and no client; only the process wiring
  * makes the real client; and no shell module imports from a higher one. Ranks, lowest first:
  * `runtime/` (logging, metrics, the clock), `config/` (flags), `kube/` (the client seam, its transport,
- * watch caches), then `controller/` and `plan/` (which never import each other), then the process
+ * watch caches), then `controller/`, `plan/` and `inspect/` (which never import each other), then the process
  * wiring at the top of `shell/` and `mod.ts`.
  */
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import { dirname, join, normalize, relative } from "node:path";
 
 const ROOT = normalize(join(dirname(new URL(import.meta.url).pathname), ".."));
 
-const RANK: Record<string, number> = { runtime: 0, config: 1, kube: 2, controller: 3, plan: 3 };
+const RANK: Record<string, number> = { runtime: 0, config: 1, kube: 2, controller: 3, plan: 3, inspect: 3 };
 const TOP = 4;
 
 /** Every .ts file below `dir`, relative to the repository. */

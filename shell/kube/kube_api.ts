@@ -30,15 +30,29 @@ import { SYSTEM_CA_BUNDLES, systemCaBundle } from "./system_ca.ts";
 /** The version in the User-Agent. */
 export const VERSION = "0.1.0";
 
-/** Loads the kubeconfig: `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`, else in-cluster. */
-export function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
+/**
+ * Loads the kubeconfig: `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`, else in-cluster; with
+ * `context`, that context instead of the current one (as kubectl's `--context`).
+ */
+export function loadKubeConfig(path: string | undefined, context?: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   const env = Deno.env.get("KUBECONFIG");
   if (path) kc.loadFromFile(path);
   else if (env) kc.loadFromFile(env.split(":")[0]);
   else if (Deno.env.get("KUBERNETES_SERVICE_HOST")) kc.loadFromCluster();
   else kc.loadFromDefault();
+  if (context !== undefined) {
+    if (!kc.getContextObject(context)) {
+      throw new Error(`context "${context}" does not exist in the kubeconfig`);
+    }
+    kc.setCurrentContext(context);
+  }
   return withSystemRoots(kc);
+}
+
+/** The namespace of the kubeconfig's current context, as kubectl reads it (`default` when unset). */
+export function contextNamespace(kc: k8s.KubeConfig): string {
+  return kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
 }
 
 /**

@@ -25,6 +25,8 @@ export interface Binaries {
   kubeControllerManager: string;
   etcd: string;
   helm: string;
+  /** kubectl from the same Kubernetes module: the `kubectl mirror` plugin is tested through it. */
+  kubectl: string;
   /** Built only for a plane with a node ({@link ensureBinaries} with `node`). */
   kubelet?: string;
   kubeScheduler?: string;
@@ -121,6 +123,7 @@ export async function ensureBinaries(options: { node?: boolean } = {}): Promise<
     kubeControllerManager: join(dir, "kube-controller-manager"),
     etcd: join(dir, "etcd"),
     helm: join(dir, "helm"),
+    kubectl: join(dir, "kubectl"),
   };
   const exists = async (p: string) => {
     try {
@@ -167,6 +170,12 @@ export async function ensureBinaries(options: { node?: boolean } = {}): Promise<
       await Deno.rename(join(tmp, "kubelet"), bin.kubelet);
       await Deno.remove(tmp, { recursive: true });
     }
+  }
+  if (!(await exists(bin.kubectl))) {
+    const tmp = await Deno.makeTempDir({ dir, prefix: ".kubectl-" });
+    await goBuild("kubectl", join(HERE, "kube"), tmp, kubeLdflags, ["k8s.io/kubernetes/cmd/kubectl"]);
+    await Deno.rename(join(tmp, "kubectl"), bin.kubectl);
+    await Deno.remove(tmp, { recursive: true });
   }
   if (!(await exists(bin.etcd))) {
     const tmp = await Deno.makeTempDir({ dir, prefix: ".etcd-" });

@@ -1,0 +1,33 @@
+/**
+ * Runs `kubectl mirror` as a process (the plugin executable `kubectl-mirror`, or `kubemirror mirror`):
+ * the command (`inspect/kubectl_mirror.ts`) with stdout and stderr, the real client from the user's
+ * kubeconfig and context, and `plan` handed to `kubemirror plan`.
+ *
+ * @example
+ * ```ts
+ * import { runKubectlMirrorProcess } from "./run_kubectl_mirror.ts";
+ * Deno.exit(await runKubectlMirrorProcess(["status", "-A"]));
+ * ```
+ * @module
+ */
+import { runKubectlMirror } from "./inspect/kubectl_mirror.ts";
+import { contextNamespace, KubeApi, loadKubeConfig } from "./kube/kube_api.ts";
+import { runPlanProcess } from "./run_plan.ts";
+
+/** Runs the plugin; returns the exit code. */
+export function runKubectlMirrorProcess(argv: readonly string[]): Promise<number> {
+  const encoder = new TextEncoder();
+  return runKubectlMirror(argv, {
+    write: (s) => Deno.stdout.writeSync(encoder.encode(s)),
+    writeError: (s) => Deno.stderr.writeSync(encoder.encode(s)),
+    color: Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+    connect: ({ kubeconfig, context }) => {
+      const kc = loadKubeConfig(kubeconfig, context);
+      return {
+        client: new KubeApi(kc, { qps: 50, burst: 100, userAgent: "kubectl-mirror" }),
+        namespace: contextNamespace(kc),
+      };
+    },
+    plan: (args) => runPlanProcess(args),
+  });
+}
