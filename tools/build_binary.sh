@@ -7,6 +7,9 @@
 # Usage: sh tools/build_binary.sh OUTPUT           bundle and compile (the Dockerfile)
 #        sh tools/build_binary.sh --bundle OUT.js  bundle only (the stand-in image, tools/image.ts)
 #        sh tools/build_binary.sh --flags          the runtime flags compiled in, one per line
+#        sh tools/build_binary.sh --plugin TARGET OUT.tar.gz
+#                                                   the kubectl plugin for one platform (deno compile --target):
+#                                                   kubectl-mirror[.exe] in a .tar.gz, for krew (plugins/mirror.yaml)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 flags() {
@@ -18,11 +21,25 @@ flags() {
 bundle() {
   deno bundle --quiet --frozen --minify --platform=deno -o "$1" "$here/mod.ts"
 }
+# The plugin reads the user's kubeconfig wherever it is, and writes nothing: network, environment, reads.
+plugin() {
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  bundle "$work/kubemirror.js"
+  exe=kubectl-mirror
+  case "$1" in *windows*) exe=kubectl-mirror.exe ;; esac
+  mkdir "$work/pkg"
+  deno compile --frozen --quiet --no-prompt --allow-net --allow-env --allow-read --target "$1" \
+    --output "$work/pkg/$exe" "$work/kubemirror.js"
+  cp "$here/README.md" "$work/pkg/README.md"
+  tar -C "$work/pkg" -czf "$2" "$exe" README.md
+}
 case "${1:-}" in
   --flags) flags ;;
   --bundle) bundle "$2" ;;
+  --plugin) plugin "$2" "$3" ;;
   "" | -*)
-    echo "usage: sh tools/build_binary.sh OUTPUT | --bundle OUT.js | --flags" >&2
+    echo "usage: sh tools/build_binary.sh OUTPUT | --bundle OUT.js | --flags | --plugin TARGET OUT.tar.gz" >&2
     exit 2
     ;;
   *)
