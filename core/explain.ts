@@ -20,7 +20,11 @@
  * ```
  * @module
  */
-import { ANNOTATION_TARGET_NAMESPACE_SELECTOR, ANNOTATION_TARGET_NAMESPACES } from "./markers.ts";
+import {
+  ANNOTATION_TARGET_NAMESPACE_SELECTOR,
+  ANNOTATION_TARGET_NAMESPACES,
+  LABEL_ALLOW_MIRRORS,
+} from "./markers.ts";
 import type { PlanAction, SourcePlan } from "./plan.ts";
 import type { KubeObject } from "./types.ts";
 
@@ -78,12 +82,15 @@ export function explainTarget({ plan, source, namespace }: ExplainInput): Target
         ? `the selector "${a[ANNOTATION_TARGET_NAMESPACE_SELECTOR]}"`
         : undefined,
     ].filter(Boolean);
+    const labeled = /(^|,)\s*all-labeled\s*(,|$)/.test(a[ANNOTATION_TARGET_NAMESPACES] ?? "")
+      ? ` (all-labeled takes only the namespaces labelled ${LABEL_ALLOW_MIRRORS}=true)`
+      : "";
     return {
       state: "not-a-target",
       mirrored: false,
       text:
         `${into}: not a target: ${named.length > 0 ? named.join(" and ") : "the source names no target"} ` +
-        `${named.length > 1 ? "do" : "does"} not include ${namespace}.`,
+        `${named.length > 1 ? "do" : "does"} not include ${namespace}${labeled}.`,
     };
   }
   return explainAction(into, action);
