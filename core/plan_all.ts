@@ -34,6 +34,8 @@ export interface PlanInput {
   time: RenderClock;
   /** Why a kind may not be mirrored, or undefined when it may (the kind policy of mirrorable.ts). */
   kindPolicy: (gk: GroupKind) => string | undefined;
+  /** Write verbs the controller's identity lacks on a kind, and the resource as RBAC names it (§2). */
+  missingRights?: (gk: GroupKind) => { verbs: readonly string[]; resource: string } | undefined;
 }
 
 /** The plan document (docs/CONTRACT.md §7). */
@@ -115,6 +117,7 @@ export function planAll(input: PlanInput): PlanDocument {
         config: input.config,
         time: input.time,
         kindDenied: denied,
+        missingRights: input.missingRights?.(groupKindOf(first)),
         ...pullInputs(source),
       });
       actions.push(...plan.actions);

@@ -210,7 +210,7 @@ Deno.test({
         async () => {
           const r = await mirror(["status", "-A"]);
           assert.equal(r.code, 0, r.err);
-          assert.doesNotMatch(r.out, /\x1b\[/, "no colour when not on a terminal");
+          assert.ok(!r.out.includes("\x1b["), "no colour when not on a terminal");
           const table = rows(r.out);
           const row = (ns: string, name: string, kind: string) =>
             table.find((x) => x.NAMESPACE === ns && x.NAME === name && x.KIND === kind)!;
@@ -283,13 +283,108 @@ Deno.test({
         assert.match(why.out, /you may not read everything in team-b/);
       });
 
+      await t.step(
+        "the controller's flags and rights come from its Deployment: a kind it may not write is named",
+        async () => {
+          // The chart's shape, without a kubelet: a Deployment labelled as the chart labels it, its
+          // ServiceAccount, and rights to read both kinds but write ConfigMaps only.
+          await h.createNamespace("kubemirror-system");
+          await h.apply("/api/v1/namespaces/kubemirror-system/serviceaccounts", {
+            apiVersion: "v1",
+            kind: "ServiceAccount",
+            metadata: { name: "kubemirror", namespace: "kubemirror-system" },
+          } as KubeObject);
+          await h.apply("/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRole",
+            metadata: { name: "kubemirror-test-partial" },
+            rules: [
+              {
+                apiGroups: [""],
+                resources: ["configmaps"],
+                verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+              },
+              { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] },
+            ],
+          } as KubeObject);
+          await h.apply("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRoleBinding",
+            metadata: { name: "kubemirror-test-partial" },
+            roleRef: {
+              apiGroup: "rbac.authorization.k8s.io",
+              kind: "ClusterRole",
+              name: "kubemirror-test-partial",
+            },
+            subjects: [{ kind: "ServiceAccount", name: "kubemirror", namespace: "kubemirror-system" }],
+          } as KubeObject);
+          await h.apply("/apis/apps/v1/namespaces/kubemirror-system/deployments", {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: {
+              name: "kubemirror",
+              namespace: "kubemirror-system",
+              labels: { "app.kubernetes.io/name": "kubemirror" },
+            },
+            spec: {
+              selector: { matchLabels: { app: "kubemirror" } },
+              template: {
+                metadata: { labels: { app: "kubemirror" } },
+                spec: {
+                  serviceAccountName: "kubemirror",
+                  containers: [{
+                    name: "controller",
+                    image: "kubemirror:test",
+                    args: ["--excluded-namespaces=legacy", "--leader-elect=true"],
+                  }],
+                },
+              },
+            },
+          } as KubeObject);
+          // No --excluded-namespaces on the command line: the Deployment's flag is the one that counts.
+          const excluded = await kubectl([
+            "mirror",
+            "why",
+            "configmap/shared",
+            "-n",
+            "platform",
+            "--to",
+            "team-a",
+            "-o",
+            "json",
+          ]);
+          assert.match(
+            JSON.parse(excluded.out).controllerFlagsFrom,
+            /the Deployment kubemirror-system\/kubemirror/,
+          );
+          const legacy = await kubectl([
+            "mirror",
+            "why",
+            "secret/registry",
+            "-n",
+            "platform",
+            "--to",
+            "legacy",
+          ]);
+          assert.equal(legacy.code, 1);
+          assert.match(
+            legacy.out,
+            /kubemirror may not create, update, patch, delete secrets, so nothing is mirrored/,
+          );
+          const cm = await kubectl(["mirror", "why", "configmap/shared", "-n", "platform", "--to", "team-a"]);
+          assert.equal(cm.code, 0, cm.out + cm.err);
+        },
+      );
+
       await t.step("it writes nothing", async () => {
         const before = (await h.cluster.auditEvents()).length;
         await mirror(["status", "-A"]);
         await mirror(["why", "secret/registry", "-n", "platform", "--to", "team-b"]);
         await mirror(["into", "team-b"]);
         const writes = (await h.cluster.auditEvents()).slice(before).filter((e: AuditEvent) =>
-          e.userAgent?.startsWith("kubectl-mirror") && !["get", "list", "watch"].includes(e.verb)
+          e.userAgent?.startsWith("kubectl-mirror") && !["get", "list", "watch"].includes(e.verb) &&
+          // Questions to the authorizer (what may the controller do?) store nothing.
+          e.objectRef?.resource !== "subjectaccessreviews"
         );
         assert.deepEqual(writes.map((e) => `${e.verb} ${e.requestURI}`), []);
         const reads = (await h.cluster.auditEvents()).slice(before).filter((e) =>

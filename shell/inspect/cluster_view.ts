@@ -15,9 +15,9 @@
  * ```
  * @module
  */
-import { rbacResource } from "../../core/group_kind.ts";
+import { groupKindKey, rbacResource } from "../../core/group_kind.ts";
 import { LABEL_ENABLED, LABEL_MIRROR } from "../../core/markers.ts";
-import type { MirrorableKind } from "../../core/mirrorable.ts";
+import { MIRROR_VERBS, type MirrorableKind } from "../../core/mirrorable.ts";
 import { type KubeObject, type NamespaceInfo, namespaceInfo } from "../../core/types.ts";
 import { parsePlanFlags, type PlanFlags } from "../config/flags.ts";
 import { ApiError, type KubeClient, resourcePath } from "../kube/client.ts";
@@ -42,6 +42,8 @@ export interface ClusterView {
   flags: PlanFlags;
   /** Where the flags came from, for the user. */
   flagsFrom: string;
+  /** Per kind (`group/Kind`), the write verbs the controller's ServiceAccount lacks, when that could be asked. */
+  missingVerbs: Map<string, string[]>;
   /** What could not be read, in a few lines. */
   notes: string[];
   /** Namespaces where some kind could not be read at all: what is there is not fully known. */
@@ -94,7 +96,7 @@ export async function readView(api: KubeClient, scope: ViewScope, userFlags: str
     namespaces = scope.namespaces.map((name) => ({ name, labels: {}, phase: "Active" }));
   }
 
-  const { flags, from } = await controllerFlags(api, userFlags, notes);
+  const { flags, from, serviceAccount } = await controllerFlags(api, userFlags, notes);
   const { kinds, errors } = await discoverKinds(
     api,
     flags.resourceTypes,
@@ -114,6 +116,13 @@ export async function readView(api: KubeClient, scope: ViewScope, userFlags: str
       (await listAll(path, { fieldSelector: `metadata.name=${name}` }, what)).forEach(add);
     }
   }
+  // Asked only for the kinds that have sources: the answers name what blocks them.
+  const withSources = kinds.filter((k) =>
+    [...objects.values()].some((o) => o.kind === k.kind && o.metadata?.labels?.[LABEL_ENABLED] === "true")
+  );
+  const missingVerbs = serviceAccount
+    ? await controllerRights(api, serviceAccount, withSources, notes)
+    : new Map<string, string[]>();
   const events = await listAll(
     (ns) => ns ? `/api/v1/namespaces/${ns}/events` : "/api/v1/events",
     { fieldSelector: "type=Warning,source=kubemirror" },
@@ -133,6 +142,7 @@ export async function readView(api: KubeClient, scope: ViewScope, userFlags: str
     kinds,
     flags,
     flagsFrom: from,
+    missingVerbs,
     notes,
     unreadable: new Set(notThere.keys()),
   };
@@ -143,19 +153,24 @@ async function controllerFlags(
   api: KubeClient,
   userFlags: string[],
   notes: string[],
-): Promise<{ flags: PlanFlags; from: string }> {
+): Promise<{ flags: PlanFlags; from: string; serviceAccount?: string }> {
   let args: string[] = [];
   let from = "the controller's defaults";
+  let serviceAccount: string | undefined;
   try {
     const deployments =
       (await api.list("/apis/apps/v1/deployments", { query: { labelSelector: CONTROLLER_SELECTOR } }))
         .items as {
           metadata?: { namespace?: string; name?: string };
-          spec?: { template?: { spec?: { containers?: { args?: string[] }[] } } };
+          spec?: {
+            template?: { spec?: { serviceAccountName?: string; containers?: { args?: string[] }[] } };
+          };
         }[];
     if (deployments.length === 1) {
       args = deployments[0].spec?.template?.spec?.containers?.[0]?.args ?? [];
       from = `the Deployment ${deployments[0].metadata?.namespace}/${deployments[0].metadata?.name}`;
+      const sa = deployments[0].spec?.template?.spec?.serviceAccountName ?? "default";
+      serviceAccount = `system:serviceaccount:${deployments[0].metadata?.namespace}:${sa}`;
     } else if (deployments.length > 1) {
       notes.push(`${deployments.length} kubemirror Deployments found: the controller's defaults are used`);
     }
@@ -169,5 +184,48 @@ async function controllerFlags(
   ]);
   if (!parsed.ok) throw new Error(parsed.error);
   if (userFlags.length > 0) from += " and the flags given";
-  return { flags: parsed.flags, from };
+  return { flags: parsed.flags, from, serviceAccount };
+}
+
+/**
+ * What the controller's ServiceAccount may not do with each kind, asked of the API server
+ * (SubjectAccessReview); an empty map, with a note, when the user may not ask.
+ */
+async function controllerRights(
+  api: KubeClient,
+  user: string,
+  kinds: readonly MirrorableKind[],
+  notes: string[],
+): Promise<Map<string, string[]>> {
+  const namespace = user.split(":")[2];
+  const groups = ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"];
+  const may = async (kind: MirrorableKind, verb: string) => {
+    const review = await api.request<{ status?: { allowed?: boolean } }>(
+      "POST",
+      "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+      {
+        body: {
+          apiVersion: "authorization.k8s.io/v1",
+          kind: "SubjectAccessReview",
+          spec: { user, groups, resourceAttributes: { group: kind.group, resource: kind.plural, verb } },
+        },
+      },
+    );
+    return review.status?.allowed === true;
+  };
+  const out = new Map<string, string[]>();
+  try {
+    for (const kind of kinds) {
+      const answers = await Promise.all(MIRROR_VERBS.map((v) => may(kind, v)));
+      const lacks = MIRROR_VERBS.filter((_, i) => !answers[i]);
+      if (lacks.length > 0) out.set(groupKindKey(kind), lacks);
+    }
+  } catch (e) {
+    if (!refused(e)) throw e;
+    notes.push(
+      "you may not ask what the controller's ServiceAccount may do: kinds it may not write are not shown",
+    );
+    return new Map();
+  }
+  return out;
 }

@@ -21,7 +21,7 @@
 import { stringify as toYaml } from "yaml";
 import { errorMessage } from "../../core/errors.ts";
 import { explainTarget, summarize } from "../../core/explain.ts";
-import { kindLabel } from "../../core/group_kind.ts";
+import { groupKindKey, kindLabel, rbacResource } from "../../core/group_kind.ts";
 import { ANNOTATION_LAST_SYNC_TIME } from "../../core/markers.ts";
 import { planAll } from "../../core/plan_all.ts";
 import type { SourcePlan } from "../../core/plan.ts";
@@ -220,6 +220,16 @@ function planView(view: ClusterView, now: () => number): KeyPlan[] {
     config: view.flags.config,
     time: { now: rfc3339(now()) },
     kindPolicy: manifestKindPolicy(view.objects, view.flags.resourceTypes),
+    missingRights: (gk) => {
+      const verbs = view.missingVerbs.get(groupKindKey(gk));
+      const kind = view.kinds.find((k) => k.group === gk.group && k.kind === gk.kind);
+      return verbs && kind
+        ? {
+          verbs,
+          resource: rbacResource(kind),
+        }
+        : undefined;
+    },
   });
   // planAll flattens; regroup by key (the key's object is the source, or the pulling object).
   const byKey = new Map<string, KeyPlan>();
