@@ -43,7 +43,7 @@ export type TargetState =
 /** The answer for one source and one namespace. */
 export interface TargetExplanation {
   state: TargetState;
-  /** Whether a copy of the source is there now and is the source's (in sync or not). */
+  /** Whether the namespace holds the source's copy and keeps it (in sync, or about to be updated). */
   mirrored: boolean;
   /** One paragraph, for a person. */
   text: string;
@@ -114,7 +114,11 @@ function explainAction(into: string, a: PlanAction): TargetExplanation {
         text: `${into}: not mirrored yet; the controller creates it.`,
       };
     case "delete":
-      return { state: "to-delete", mirrored: true, text: `${into}: mirrored, and being removed${because}.` };
+      return {
+        state: "to-delete",
+        mirrored: false,
+        text: `${into}: mirrored until now, and being removed${because}.`,
+      };
     case "conflict":
       return { state: "conflict", mirrored: false, text: `${into}: not mirrored: a conflict${because}.` };
     case "pull":

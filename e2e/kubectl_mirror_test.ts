@@ -206,6 +206,56 @@ Deno.test({
       });
 
       await t.step(
+        "--kubeconfig, --context and the controller's flags on the command line are kubectl's",
+        async () => {
+          const path = h.cluster.kubeconfigPath("admin");
+          const contexts = (await kubectl(["config", "get-contexts", "-o", "name", "--kubeconfig", path])).out
+            .trim();
+          const viaFlag = await kubectl(
+            [
+              "mirror",
+              "why",
+              "configmap/shared",
+              "-n",
+              "platform",
+              "--to",
+              "team-a",
+              "--kubeconfig",
+              path,
+              "--context",
+              contexts.split("\n")[0],
+            ],
+            "nobody",
+          );
+          assert.equal(viaFlag.code, 0, "--kubeconfig wins over KUBECONFIG (nobody's)");
+          const bad = await kubectl(["mirror", "status", "--context", "no-such-context"]);
+          assert.equal(bad.code, 1);
+          assert.match(bad.err, /^error: context "no-such-context" does not exist/m);
+          const included = await mirror([
+            "why",
+            "secret/registry",
+            "-n",
+            "platform",
+            "--to",
+            "app-1",
+            "--included-namespaces=team-*",
+          ]);
+          assert.match(included.out, /outside --included-namespaces/);
+          const optIn = await mirror([
+            "why",
+            "configmap/shared",
+            "-n",
+            "platform",
+            "--to",
+            "team-a",
+            "--require-namespace-opt-in",
+          ]);
+          assert.match(optIn.out, /has not opted in/);
+          assert.equal(optIn.code, 1);
+        },
+      );
+
+      await t.step(
         "status: one row per source and pulling object, from the plan, with the last error",
         async () => {
           const r = await mirror(["status", "-A"]);

@@ -117,6 +117,11 @@ const OPTIONS = {
   "output": { type: "string", short: "o", default: "json" },
 } as const;
 
+/** Whether a flag takes no value (`--flag`, `--flag=false`). */
+export function isBooleanFlag(name: string): boolean {
+  return BOOLEAN_FLAGS.includes(name);
+}
+
 /** Flags only `kubemirror plan` takes; the controller refuses them. */
 const PLAN_ONLY = ["filename", "output"] as const;
 

@@ -30,7 +30,7 @@ import { isPullingObject } from "../../core/pull.ts";
 import { isEnabledSource } from "../../core/source_spec.ts";
 import { rfc3339 } from "../../core/time.ts";
 import type { KubeObject } from "../../core/types.ts";
-import { FLAG_NAMES } from "../config/flags.ts";
+import { FLAG_NAMES, isBooleanFlag } from "../config/flags.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { type ClusterView, readView } from "./cluster_view.ts";
 import { formatTable } from "./table.ts";
@@ -188,7 +188,7 @@ function parse(verb: string, args: string[]): Command {
         break;
       default:
         if (arg.startsWith("--") && FLAG_NAMES.includes(name.slice(2))) {
-          cmd.controllerFlags.push(eq > 0 ? arg : `${arg}=${value()}`);
+          cmd.controllerFlags.push(eq > 0 || isBooleanFlag(name.slice(2)) ? arg : `${arg}=${value()}`);
         } else if (arg.startsWith("-")) throw new UsageError(`unknown flag: ${arg}`);
         else positionals.push(arg);
     }
