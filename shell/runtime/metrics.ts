@@ -25,6 +25,8 @@ export interface Metrics {
   workqueueRetries: Counter<"name">;
   propagationLag: Histogram<"controller">;
   apiRequests: Counter<"verb" | "code">;
+  /** Requests the API server throttled (429) and the controller waited out (Retry-After), by verb. */
+  apiThrottled: Counter<"verb">;
   watchRestarts: Counter<"resource" | "reason">;
   watchLastEvent: Gauge<"resource">;
   watchSecondsSinceLastEvent: Gauge<"resource">;
@@ -121,6 +123,13 @@ export function createMetrics(): Metrics {
       name: "kubemirror_api_requests_total",
       help: "Requests to the Kubernetes API server, by verb and HTTP status code.",
       labelNames: ["verb", "code"] as const,
+      registers: r,
+    }),
+    apiThrottled: new Counter({
+      name: "kubemirror_api_throttled_total",
+      help:
+        "Requests the API server throttled (429 Too Many Requests) and the controller retried after Retry-After.",
+      labelNames: ["verb"] as const,
       registers: r,
     }),
     watchRestarts: new Counter({
