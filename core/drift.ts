@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { DIGESTS, digestsOf, valueDigest } from "./content_digest.ts";
 import { ANNOTATION_LAST_SYNC_TIME, ANNOTATION_SOURCE_RESOURCE_VERSION } from "./markers.ts";
 import type { KubeObject } from "./types.ts";
 
@@ -58,15 +59,53 @@ function subsetDiff(desired: unknown, observed: unknown, path: string, exact: bo
   return desired === observed ? undefined : path;
 }
 
+/**
+ * The first key at which an exactly compared map differs, when the observed side may hold digests of its
+ * long values ({@link slimMaps}) instead of the values.
+ */
+function mapDiff(desired: unknown, observed: KubeObject, k: string): string | undefined {
+  // The same answers as subsetDiff's exact comparison of the whole maps.
+  if (desired === undefined || desired === null) {
+    const left = [
+      ...Object.keys(observed[k] && typeof observed[k] === "object" ? observed[k] as object : {}),
+      ...Object.keys(digestsOf(observed, k)),
+    ];
+    return left.length > 0 ? k : undefined;
+  }
+  if (observed[k] === undefined || observed[k] === null) return isZero(desired) ? undefined : k;
+  if (typeof desired !== "object" || typeof observed[k] !== "object" || Array.isArray(observed[k])) return k;
+  const want = desired as Record<string, unknown>;
+  const have = observed[k] as Record<string, unknown>;
+  const digests = digestsOf(observed, k);
+  for (const [key, v] of Object.entries(want)) {
+    if (v === undefined || v === null) continue;
+    if (Object.hasOwn(have, key) && have[key] !== undefined) {
+      if (have[key] !== v) return `${k}.${key}`;
+    } else if (Object.hasOwn(digests, key)) {
+      if (typeof v !== "string" || digests[key] !== valueDigest(v)) return `${k}.${key}`;
+    } else if (!isZero(v)) return `${k}.${key}`;
+  }
+  for (const key of Object.keys(have)) {
+    if (!Object.hasOwn(want, key) && have[key] !== undefined) return `${k}.${key}`;
+  }
+  for (const key of Object.keys(digests)) if (!Object.hasOwn(want, key)) return `${k}.${key}`;
+  return undefined;
+}
+
 /** The first field at which the observed mirror drifted from the desired one, or undefined. */
 export function driftOf(desired: KubeObject, observed: KubeObject): string | undefined {
+  const digested = observed[DIGESTS] !== undefined;
   for (const [k, v] of Object.entries(desired)) {
     if (k === "metadata" || k === "status" || k === "apiVersion") continue;
-    const d = subsetDiff(v, observed[k], k, EXACT_TOP_LEVEL.has(k));
+    const d = digested && EXACT_TOP_LEVEL.has(k)
+      ? mapDiff(v, observed, k)
+      : subsetDiff(v, observed[k], k, EXACT_TOP_LEVEL.has(k));
     if (d) return d;
   }
   for (const k of EXACT_TOP_LEVEL) {
-    if (desired[k] === undefined && !isZero(observed[k])) return k;
+    if (desired[k] !== undefined) continue;
+    const d = digested ? mapDiff(undefined, observed, k) : isZero(observed[k]) ? undefined : k;
+    if (d) return digested ? k : d;
   }
   const dl = desired.metadata?.labels ?? {};
   const ol = observed.metadata?.labels ?? {};
@@ -84,6 +123,10 @@ export function needsRecreate(desired: KubeObject, observed: KubeObject): boolea
   if (observed.kind !== "Secret" && observed.kind !== "ConfigMap") return false;
   if (observed.immutable !== true) return false;
   for (const k of ["data", "binaryData", "type", "immutable"]) {
+    if (observed[DIGESTS] !== undefined && EXACT_TOP_LEVEL.has(k)) {
+      if (mapDiff(desired[k], observed, k)) return true;
+      continue;
+    }
     if (subsetDiff(desired[k], observed[k], k, true)) return true;
     if (desired[k] === undefined && !isZero(observed[k]) && k !== "type" && k !== "immutable") return true;
   }

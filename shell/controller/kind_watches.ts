@@ -24,6 +24,7 @@
  * ```
  * @module
  */
+import { slimMaps } from "../../core/content_digest.ts";
 import { groupKindKey, kindLabel, rbacResource, resourceType } from "../../core/group_kind.ts";
 import { diffWatchedKinds, type DiscoveredKind, kindAccess, RBAC_HINT } from "../../core/kind_access.ts";
 import { LABEL_ENABLED, LABEL_MIRROR } from "../../core/markers.ts";
@@ -225,7 +226,7 @@ export class KindWatches {
         this.deps.metrics.mirrorResources.set({ kind: kindLabel(kind) }, mirrors.size);
         this.events.mirror(gk, obj, old);
       },
-    }, { labelSelector: `${LABEL_MIRROR}=true`, indexers: MIRROR_INDEXERS });
+    }, { labelSelector: `${LABEL_MIRROR}=true`, indexers: MIRROR_INDEXERS, transform: slimMaps });
     sources.start();
     mirrors.start();
     const watch = { kind, missingVerbs, sources, mirrors };
@@ -237,7 +238,11 @@ export class KindWatches {
     path: string,
     name: string,
     handlers: ConstructorParameters<typeof Informer>[2],
-    more: { labelSelector?: string; indexers?: Record<string, (o: KubeObject) => string[]> } = {},
+    more: {
+      labelSelector?: string;
+      indexers?: Record<string, (o: KubeObject) => string[]>;
+      transform?: (o: KubeObject) => KubeObject;
+    } = {},
   ): Informer {
     const { client, log, metrics, flags } = this.deps;
     const spec = { path, name, idleTimeoutMs: flags.watchIdleTimeoutMs, ...more };

@@ -41,6 +41,8 @@ export interface InformerSpec {
    * writes put in with `observe` or dropped with `drop`): index name → the values an object is filed under.
    */
   indexers?: Readonly<Record<string, (obj: KubeObject) => readonly string[]>>;
+  /** What the cache keeps of each object, beyond {@link slim} (the mirrors cache: digests for long values). */
+  transform?: (obj: KubeObject) => KubeObject;
 }
 
 /** What an informer needs of the API client: paged lists and watches. */
@@ -207,12 +209,18 @@ export class Informer implements ObjectCache {
     const key = objectKey(obj);
     const cached = this.#store.get(key);
     if (cached && newer(cached, obj)) return;
-    this.#put(key, slim(obj));
+    this.#put(key, this.#keep(obj));
   }
 
   /** Drops an object we deleted, ahead of its watch event. */
   drop(key: string): void {
     this.#remove(key);
+  }
+
+  /** What the cache keeps of an object. */
+  #keep(obj: KubeObject): KubeObject {
+    const slimmed = slim(obj);
+    return this.spec.transform ? this.spec.transform(slimmed) : slimmed;
   }
 
   /** Starts the list-and-watch loop in the background. */
@@ -242,7 +250,7 @@ export class Informer implements ObjectCache {
     });
     const fresh = new Map<string, KubeObject>();
     for (const item of items) {
-      const obj = slim(item);
+      const obj = this.#keep(item);
       fresh.set(objectKey(obj), obj);
     }
     const old = new Map(this.#store);
@@ -281,7 +289,7 @@ export class Informer implements ObjectCache {
       if (rv) this.#resourceVersion = rv;
       return;
     }
-    const obj = slim(event.object);
+    const obj = this.#keep(event.object);
     const key = objectKey(obj);
     const before = this.#store.get(key);
     if (before && newer(before, obj)) {

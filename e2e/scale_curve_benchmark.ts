@@ -1,0 +1,204 @@
+/**
+ * `deno task bench:curve`: the controller's cost per mirror at size, on the local plane, against a plain
+ * client doing the same writes. For each step of `BENCH_MIRRORS` (default `1000,10000`) over
+ * `BENCH_NAMESPACES` namespaces (default 1,000), each source targeting all of them:
+ * - converge from a cold start: time, and its ratio to a plain client (16 at once) creating as many objects;
+ * - the controller's CPU seconds (from /proc) per mirror written, and API requests per mirror (audit log);
+ * - RSS and V8 heap once settled;
+ * then, at the last step: one source edit fanning out, 200 new namespaces at once, a restart with
+ * everything in sync (time to ready, requests, writes), and every source deleted.
+ * Prints figures; asserts nothing.
+ * @module
+ */
+import { KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
+import type { AuditEvent } from "../tools/testcluster/cluster.ts";
+import { CM, Harness, metricValue, sleep, source } from "./harness.ts";
+
+const P = "kubemirror.raczylo.com/";
+const NAMESPACES = Number(Deno.env.get("BENCH_NAMESPACES") ?? 1000);
+const STEPS = (Deno.env.get("BENCH_MIRRORS") ?? "1000,10000").split(",").map(Number);
+const SETTLE_MS = Number(Deno.env.get("BENCH_SETTLE") ?? 20) * 1000;
+const ours = (e: AuditEvent) => e.userAgent?.startsWith("kubemirror/") ?? false;
+const MiB = (b: number) => (b / 1048576).toFixed(1);
+
+/** CPU seconds (user + system) of a process, from /proc. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = (await Deno.readTextFile(`/proc/${pid}/stat`)).split(") ")[1].split(" ");
+  return (Number(stat[11]) + Number(stat[12])) / 100;
+}
+
+async function pool(n: number, size: number, fn: (i: number) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: size }, async () => {
+    while (next < n) await fn(next++);
+  }));
+}
+
+const h = await Harness.start();
+try {
+  const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `c-${String(i).padStart(4, "0")}`);
+  await pool(namespaces.length, 32, (i) => h.createNamespace(namespaces[i]));
+  const plain = new KubeApi(loadKubeConfig(h.cluster.kubeconfigPath("admin")), {
+    qps: 100_000,
+    burst: 100_000,
+    userAgent: "plain-client",
+  });
+  const payload = "x".repeat(1024);
+  let sources = 0;
+  const addSources = async (upTo: number) => {
+    for (; sources < upTo; sources++) {
+      await h.apply(
+        CM("default"),
+        source("ConfigMap", "default", `s-${sources}`, {
+          [`${P}target-namespaces`]: "c-*",
+        }, { data: { index: String(sources), payload } }),
+      );
+    }
+  };
+  const flags = [
+    "--leader-elect=false",
+    "--rate-limit-qps=1000",
+    "--rate-limit-burst=1000",
+    "--worker-threads=5",
+    `--max-targets=${NAMESPACES + 500}`,
+    "--resource-types=ConfigMap.v1",
+  ];
+  let ctl = await h.startController(flags, { LOG_LEVEL: "warn" });
+  const pid = () => ctl.child.pid;
+  const count = async (series: string) => metricValue(await ctl.metrics(), series) ?? 0;
+  const creates = () => count('kubemirror_api_requests_total{verb="create",code="201"}');
+  const memory = async () => {
+    const m = await ctl.metrics();
+    return {
+      rss: metricValue(m, "kubemirror_process_resident_memory_bytes") ?? 0,
+      heap: metricValue(m, "kubemirror_process_heap_used_bytes") ?? 0,
+    };
+  };
+  console.log(`namespaces: ${NAMESPACES}; transport: Deno's fetch; --rate-limit-qps 1000; 1 KiB ConfigMaps`);
+  console.log(
+    "mirrors  converge s  plain client s  ratio  CPU s  ms CPU/mirror  requests/mirror  RSS MiB  heap MiB",
+  );
+  let done = 0;
+  for (const step of STEPS) {
+    // The plain client first: as many creates, 16 at once, into the same namespaces.
+    const toCreate = step - done;
+    const p0 = performance.now();
+    await pool(
+      toCreate,
+      16,
+      (i) =>
+        plain.request("POST", `/api/v1/namespaces/${namespaces[i % NAMESPACES]}/configmaps`, {
+          body: { metadata: { name: `plain-${step}-${i}` }, data: { payload } },
+        }),
+    );
+    const plainS = (performance.now() - p0) / 1000;
+    const auditBefore = (await h.cluster.auditEvents()).length;
+    const cpu0 = await cpuSeconds(pid());
+    const t0 = performance.now();
+    await addSources(step / NAMESPACES);
+    while ((await creates()) < step) await sleep(50);
+    const convergeS = (performance.now() - t0) / 1000;
+    const cpu = (await cpuSeconds(pid())) - cpu0;
+    await sleep(SETTLE_MS);
+    const requests = (await h.cluster.auditEvents()).slice(auditBefore).filter(ours).filter((e) =>
+      e.verb !== "watch"
+    ).length;
+    const m = await memory();
+    console.log(
+      `${String(step).padStart(7)}  ${convergeS.toFixed(1).padStart(10)}  ${
+        plainS.toFixed(1).padStart(14)
+      }  ${(convergeS / plainS).toFixed(2).padStart(5)}  ${cpu.toFixed(1).padStart(5)}  ${
+        (cpu * 1000 / toCreate).toFixed(3).padStart(13)
+      }  ${(requests / toCreate).toFixed(3).padStart(15)}  ${MiB(m.rss).padStart(7)}  ${
+        MiB(m.heap).padStart(8)
+      }`,
+    );
+    done = step;
+  }
+
+  // One edit fanning out to every namespace.
+  {
+    const updates = () => count('kubemirror_api_requests_total{verb="update",code="200"}');
+    const before = await updates();
+    const cpu0 = await cpuSeconds(pid());
+    const t0 = performance.now();
+    await h.patch(CM("default", "s-0"), { data: { payload: "y".repeat(1024) } });
+    while ((await updates()) - before < NAMESPACES) await sleep(20);
+    const s = (performance.now() - t0) / 1000;
+    const cpu = (await cpuSeconds(pid())) - cpu0;
+    console.log(
+      `one edit → ${NAMESPACES} mirrors: ${s.toFixed(2)} s, ${
+        (cpu * 1000 / NAMESPACES).toFixed(3)
+      } ms CPU per mirror`,
+    );
+  }
+
+  // 200 new namespaces at once: each gets every source's mirror.
+  {
+    const before = await creates();
+    const want = 200 * sources;
+    const cpu0 = await cpuSeconds(pid());
+    const t0 = performance.now();
+    // Named as the sources' glob already matches: the namespace events alone wake them.
+    await pool(200, 32, (i) => h.createNamespace(`c-${NAMESPACES + i}`));
+    while ((await creates()) - before < want) await sleep(50);
+    const s = (performance.now() - t0) / 1000;
+    const cpu = (await cpuSeconds(pid())) - cpu0;
+    console.log(
+      `200 new namespaces → ${want} mirrors: ${s.toFixed(1)} s, ${
+        (cpu * 1000 / want).toFixed(3)
+      } ms CPU per mirror`,
+    );
+  }
+
+  // A restart with everything in sync.
+  {
+    await sleep(5000);
+    await ctl.stop();
+    const auditBefore = (await h.cluster.auditEvents()).length;
+    const t0 = performance.now();
+    ctl = await h.startController(flags, { LOG_LEVEL: "warn" });
+    const readyS = (performance.now() - t0) / 1000;
+    await sleep(15_000);
+    const events = (await h.cluster.auditEvents()).slice(auditBefore).filter(ours);
+    const byVerb = new Map<string, number>();
+    for (const e of events) {
+      byVerb.set(
+        `${e.verb} ${e.objectRef?.resource}`,
+        (byVerb.get(`${e.verb} ${e.objectRef?.resource}`) ?? 0) + 1,
+      );
+    }
+    const writes = events.filter((e) =>
+      ["create", "update", "patch", "delete"].includes(e.verb) && e.objectRef?.resource === "configmaps"
+    );
+    const m = await memory();
+    console.log(
+      `restart in sync (${done + 200 * sources} mirrors): ready in ${
+        readyS.toFixed(1)
+      } s; ${writes.length} writes to mirrors; requests in 15 s: ${
+        [...byVerb].map(([k, n]) => `${n} ${k}`).join(", ")
+      }; RSS ${MiB(m.rss)} MiB, heap ${MiB(m.heap)} MiB`,
+    );
+  }
+
+  // Every source deleted: their mirrors go.
+  {
+    const deletes = () => count('kubemirror_api_requests_total{verb="delete",code="200"}');
+    const want = done + 200 * sources;
+    const before = await deletes();
+    const cpu0 = await cpuSeconds(pid());
+    const t0 = performance.now();
+    for (let s = 0; s < sources; s++) await h.remove(CM("default", `s-${s}`));
+    while ((await deletes()) - before < want) await sleep(100);
+    const s = (performance.now() - t0) / 1000;
+    const cpu = (await cpuSeconds(pid())) - cpu0;
+    console.log(
+      `delete ${sources} sources → ${want} mirrors gone: ${s.toFixed(1)} s, ${
+        (cpu * 1000 / want).toFixed(3)
+      } ms CPU per mirror`,
+    );
+  }
+  await ctl.stop();
+} finally {
+  await h.stop();
+}
