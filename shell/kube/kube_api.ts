@@ -24,6 +24,7 @@ import {
   type WatchEvent,
 } from "./client.ts";
 import type { Metrics } from "../runtime/metrics.ts";
+import { errorMessage } from "../../core/errors.ts";
 import { systemClock } from "../runtime/clock.ts";
 import { TokenBucket } from "./rate_limiter.ts";
 import { SYSTEM_CA_BUNDLES, systemCaBundle } from "./system_ca.ts";
@@ -223,13 +224,21 @@ export class KubeApi implements KubeClient {
       "User-Agent": this.#userAgent,
     };
     if (options.body !== undefined) headers["Content-Type"] = options.contentType ?? "application/json";
-    const response = await fetch(url, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal,
-      client: this.#native!.client,
-    });
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: options.signal,
+        client: this.#native!.client,
+      });
+    } catch (e) {
+      if (options.signal?.aborted || (e instanceof DOMException && e.name === "AbortError")) throw e;
+      // fetch says only "fetch failed"; the cause names what went wrong (a refused certificate, a reset).
+      const cause = (e as { cause?: unknown }).cause;
+      throw new Error(cause instanceof Error ? cause.message : errorMessage(e), { cause: e });
+    }
     return {
       status: response.status,
       text: await response.text(),
