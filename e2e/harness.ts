@@ -121,6 +121,43 @@ export class Harness {
     ]);
   }
 
+  /**
+   * A ServiceAccount (its namespace made if needed) bound cluster-wide to a ClusterRole: an existing one by
+   * name, or one made from `rules` under the binding's name.
+   */
+  async serviceAccountWithRole(
+    namespace: string,
+    name: string,
+    role: { clusterRole: string } | { rules: unknown[] },
+  ): Promise<void> {
+    if (!(await this.find(`/api/v1/namespaces/${namespace}`))) await this.createNamespace(namespace);
+    await this.apply(`/api/v1/namespaces/${namespace}/serviceaccounts`, {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name, namespace },
+    });
+    const binding = `${namespace}-${name}`;
+    if ("rules" in role) {
+      await this.apply("/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: binding },
+        rules: role.rules,
+      } as KubeObject);
+    }
+    await this.apply("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: binding },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: "rules" in role ? binding : role.clusterRole,
+      },
+      subjects: [{ kind: "ServiceAccount", name, namespace }],
+    } as KubeObject);
+  }
+
   /** A kubeconfig that authenticates as a ServiceAccount, with a token the API server issues for it. */
   async serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
     const token = await this.api.request<{ status: { token: string } }>(

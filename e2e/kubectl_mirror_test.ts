@@ -338,16 +338,7 @@ Deno.test({
         async () => {
           // The chart's shape, without a kubelet: a Deployment labelled as the chart labels it, its
           // ServiceAccount, and rights to read both kinds but write ConfigMaps only.
-          await h.createNamespace("kubemirror-system");
-          await h.apply("/api/v1/namespaces/kubemirror-system/serviceaccounts", {
-            apiVersion: "v1",
-            kind: "ServiceAccount",
-            metadata: { name: "kubemirror", namespace: "kubemirror-system" },
-          } as KubeObject);
-          await h.apply("/apis/rbac.authorization.k8s.io/v1/clusterroles", {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "ClusterRole",
-            metadata: { name: "kubemirror-test-partial" },
+          await h.serviceAccountWithRole("kubemirror-system", "kubemirror", {
             rules: [
               {
                 apiGroups: [""],
@@ -356,18 +347,7 @@ Deno.test({
               },
               { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] },
             ],
-          } as KubeObject);
-          await h.apply("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "ClusterRoleBinding",
-            metadata: { name: "kubemirror-test-partial" },
-            roleRef: {
-              apiGroup: "rbac.authorization.k8s.io",
-              kind: "ClusterRole",
-              name: "kubemirror-test-partial",
-            },
-            subjects: [{ kind: "ServiceAccount", name: "kubemirror", namespace: "kubemirror-system" }],
-          } as KubeObject);
+          });
           await h.apply("/apis/apps/v1/namespaces/kubemirror-system/deployments", {
             apiVersion: "apps/v1",
             kind: "Deployment",

@@ -17,19 +17,7 @@ Deno.test({
     const h = await Harness.start();
     try {
       // The controller runs as a ServiceAccount: the admin's group is exempt from API Priority and Fairness.
-      await h.createNamespace("kubemirror-system");
-      await h.apply("/api/v1/namespaces/kubemirror-system/serviceaccounts", {
-        apiVersion: "v1",
-        kind: "ServiceAccount",
-        metadata: { name: "controller", namespace: "kubemirror-system" },
-      } as KubeObject);
-      await h.apply("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "ClusterRoleBinding",
-        metadata: { name: "throttled-controller" },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
-        subjects: [{ kind: "ServiceAccount", name: "controller", namespace: "kubemirror-system" }],
-      } as KubeObject);
+      await h.serviceAccountWithRole("kubemirror-system", "controller", { clusterRole: "cluster-admin" });
       await h.apply("/apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations", {
         apiVersion: "flowcontrol.apiserver.k8s.io/v1",
         kind: "PriorityLevelConfiguration",
