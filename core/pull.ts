@@ -42,12 +42,12 @@ import {
   LABEL_ENABLED,
 } from "./markers.ts";
 import { mergePatch } from "./merge_patch.ts";
+import { contentAndMarkers, desiredPuller, isCore, revocationPatch, secretType } from "./pull_write.ts";
 import type { PlanAction, PlanError, PlanWarning, SourcePlan } from "./plan.ts";
 import { prepareSource, type RenderClock, renderPrepared } from "./render.ts";
 import { FORBIDDEN_SECRET_TYPES, forbiddenSourceReason, parseTransformSpec } from "./source_spec.ts";
 import { driftOf } from "./drift.ts";
-import { base64 } from "./transform/apply.ts";
-import type { JsonObject, JsonValue, KubeObject, SourceRef } from "./types.ts";
+import type { JsonObject, KubeObject, SourceRef } from "./types.ts";
 
 /** Why a pull is refused: the Event reason and the `sync-status` value `error:<reason>`. */
 export type PullRefusal =
@@ -121,32 +121,9 @@ function namespaceDenial(namespace: string, config: MirrorConfig): string | unde
   return undefined;
 }
 
-const secretType = (o: KubeObject) => (typeof o.type === "string" ? o.type : "Opaque");
-const isCore = (o: KubeObject, kind: string) => o.kind === kind && (o.apiVersion ?? "v1") === "v1";
-/** Top-level keys that are the object's own, never copied: identity, metadata, status, immutability. */
-const NOT_CONTENT = new Set(["apiVersion", "kind", "metadata", "status", "immutable"]);
-/** What revocation empties, per kind. */
-const REVOKED: Record<string, readonly string[]> = {
-  Secret: ["data", "stringData"],
-  ConfigMap: ["data", "binaryData"],
-};
-
-/**
- * What an emptied Secret of a typed kind holds: the API server requires these keys (and a valid JSON
- * document in a docker config), so they stay, holding nothing of the source.
- */
-const EMPTY_SECRET_DATA: Readonly<Record<string, Record<string, string>>> = {
-  "kubernetes.io/dockerconfigjson": { ".dockerconfigjson": base64('{"auths":{}}') },
-  "kubernetes.io/dockercfg": { ".dockercfg": base64("{}") },
-  "kubernetes.io/tls": { "tls.crt": "", "tls.key": "" },
-  "kubernetes.io/basic-auth": { username: "", password: "" },
-  // Must not be empty: a placeholder that is no key.
-  "kubernetes.io/ssh-auth": { "ssh-privatekey": base64("revoked") },
-};
-
 /** Plans one pulling object. */
 export function planPull(s: PullSnapshot): SourcePlan & { pullStatus?: string } {
-  const { puller, config } = s;
+  const { puller } = s;
   const ns = puller.metadata?.namespace ?? "";
   const name = puller.metadata?.name ?? "";
   const raw = puller.metadata?.annotations?.[ANNOTATION_PULL_FROM] ?? "";
@@ -157,12 +134,7 @@ export function planPull(s: PullSnapshot): SourcePlan & { pullStatus?: string } 
     namespace: ns,
     name,
   };
-  const source: SourceRef = {
-    apiVersion: puller.apiVersion ?? "",
-    kind: puller.kind ?? "",
-    namespace: from?.namespace ?? "",
-    name: from?.name ?? raw,
-  };
+  const source: SourceRef = { ...pullerRef, namespace: from?.namespace ?? "", name: from?.name ?? raw };
   const target = { namespace: ns, name };
   const warnings: PlanWarning[] = puller.metadata?.annotations?.[ANNOTATION_SYNC] === "true"
     ? [{
@@ -173,76 +145,128 @@ export function planPull(s: PullSnapshot): SourcePlan & { pullStatus?: string } 
         `a pulling object is never a source: ${ANNOTATION_SYNC} is ignored while ${ANNOTATION_PULL_FROM} is set`,
     }]
     : [];
-  const plan = (action: PlanAction, errors: PlanError[], pullStatus: string) => ({
-    source: pullerRef,
-    actions: [action],
-    errors,
-    warnings,
-    direction: "pull" as const,
-    pullStatus,
-  });
-  const refuse = (reason: PullRefusal, message: string, revoke: boolean) => {
-    const patch = revoke ? revocationPatch(puller, reason) : undefined;
-    const action: PlanAction = patch
-      ? {
-        action: "pull",
-        direction: "pull",
-        source,
-        target,
-        reason: `revoked: ${message}`,
-        patch,
-        observedResourceVersion: puller.metadata?.resourceVersion,
-      }
-      : { action: "skip", direction: "pull", source, target, code: "refused", reason: message };
-    return plan(
-      action,
-      [{ source: pullerRef, kind: "refused", reason, message, key: ANNOTATION_PULL_FROM }],
-      `error:${reason}`,
-    );
-  };
   if (puller.metadata?.deletionTimestamp) {
     return { source: pullerRef, actions: [], errors: [], warnings: [], direction: "pull" };
   }
+  const step = from && s.pulled ? fill(s, from, s.pulled) : undefined;
+  const refusal = !from || !s.pulled ? refusalOf(s, from, raw) : step!.refusal;
+  const plan = (
+    action: Omit<PlanAction, "source" | "target" | "direction">,
+    errors: PlanError[],
+    status: string,
+  ) => ({
+    source: pullerRef,
+    actions: [{ ...action, source, target, direction: "pull" as const }],
+    errors,
+    warnings,
+    direction: "pull" as const,
+    pullStatus: status,
+  });
+  if (refusal) {
+    const patch = refusal.revoke ? revocationPatch(puller, refusal.reason) : undefined;
+    const error: PlanError = {
+      source: pullerRef,
+      kind: "refused",
+      reason: refusal.reason,
+      message: refusal.message,
+      key: ANNOTATION_PULL_FROM,
+    };
+    return plan(
+      patch
+        ? {
+          action: "pull",
+          reason: `revoked: ${refusal.message}`,
+          patch,
+          observedResourceVersion: puller.metadata?.resourceVersion,
+        }
+        : { action: "skip", code: "refused", reason: refusal.message },
+      [error],
+      `error:${refusal.reason}`,
+    );
+  }
+  const { write, failures } = step!;
+  return plan(
+    write ?? { action: "unchanged" },
+    failures.map((message) => ({ source: pullerRef, kind: "transform", namespace: ns, message })),
+    PULLED,
+  );
+}
+
+/** Why a pull is refused: its reason, what to tell, and whether a copy made before is taken back. */
+interface Refusal {
+  reason: PullRefusal;
+  message: string;
+  revoke: boolean;
+}
+
+/**
+ * The refusals decided before the source is read, and when there is none to read: the name, the pulling
+ * object's namespace and type, a source that is missing or of another kind.
+ */
+function refusalOf(
+  s: PullSnapshot,
+  from: { namespace: string; name: string } | undefined,
+  raw: string,
+): Refusal | undefined {
+  const { puller } = s;
+  const ns = puller.metadata?.namespace ?? "";
+  const refuse = (reason: PullRefusal, message: string): Refusal => ({ reason, message, revoke: true });
   if (!from) {
     return refuse(
       "InvalidPullFrom",
       `${ANNOTATION_PULL_FROM} must be "<namespace>/<name>", not ${JSON.stringify(raw)}`,
-      true,
     );
   }
-  const denied = namespaceDenial(ns, config);
-  if (denied) return refuse("PullNotAllowed", denied, true);
+  const denied = namespaceDenial(ns, s.config);
+  if (denied) return refuse("PullNotAllowed", denied);
   if (isCore(puller, "Secret") && FORBIDDEN_SECRET_TYPES.includes(secretType(puller))) {
-    return refuse("PullNotAllowed", `Secrets of type ${secretType(puller)} are never filled`, true);
+    return refuse("PullNotAllowed", `Secrets of type ${secretType(puller)} are never filled`);
   }
-  const pulled = s.pulled;
   const fromText = `${from.namespace}/${from.name}`;
-  if (!pulled || pulled.metadata?.deletionTimestamp) {
+  if (!s.pulled || s.pulled.metadata?.deletionTimestamp) {
     if ((s.pulledElsewhere ?? []).length > 0) {
       return refuse(
         "KindMismatch",
         `${fromText} is a ${s.pulledElsewhere!.join(", ")}, not a ${kindText(puller)}`,
-        true,
       );
     }
     return refuse(
       "SourceNotFound",
       `the source ${kindText(puller)} ${fromText} does not exist or is not labelled ${LABEL_ENABLED}=true`,
-      true,
     );
   }
+  return undefined;
+}
+
+/**
+ * With the source at hand: its refusals (a chain, who may pull, the Secret's type, the transform, an
+ * immutable copy), else the merge patch that fills the pulling object, or none when it is in step.
+ */
+function fill(
+  s: PullSnapshot,
+  from: { namespace: string; name: string },
+  pulled: KubeObject,
+): { refusal?: Refusal; write?: Omit<PlanAction, "source" | "target" | "direction">; failures: string[] } {
+  const { puller, config } = s;
+  const ns = puller.metadata?.namespace ?? "";
+  const fromText = `${from.namespace}/${from.name}`;
+  const refuse = (reason: PullRefusal, message: string, revoke = true) => ({
+    refusal: { reason, message, revoke },
+    failures: [],
+  });
+  const early = refusalOf(s, from, "");
+  if (early) return { refusal: early, failures: [] };
   if (isPullingObject(pulled)) {
-    return refuse("PullChain", `${fromText} is itself a pulling object: a copy is never copied again`, true);
+    return refuse("PullChain", `${fromText} is itself a pulling object: a copy is never copied again`);
   }
   const forbidden = forbiddenSourceReason(pulled, config) ?? pullDenial(pulled, ns);
-  if (forbidden) return refuse("PullNotAllowed", forbidden, true);
+  if (forbidden) return refuse("PullNotAllowed", forbidden);
   if (isCore(puller, "Secret") && secretType(puller) !== secretType(pulled)) {
     return refuse(
       "KindMismatch",
       `the source is a Secret of type ${secretType(pulled)} and this one of type ${
         secretType(puller)
       } (a Secret's type cannot change)`,
-      true,
     );
   }
   const transform = parseTransformSpec(pulled.metadata?.annotations ?? {}, config);
@@ -253,15 +277,15 @@ export function planPull(s: PullSnapshot): SourcePlan & { pullStatus?: string } 
       false,
     );
   }
-  const rendered = renderPrepared(prepareSource(pulled, transform.spec, config), ns, config, s.time, name);
-  const failures: PlanError[] = rendered.failures.map((f) => ({
-    source: pullerRef,
-    kind: "transform",
-    namespace: ns,
-    message: `transform in ${ns}: ${f.message}`,
-  }));
+  const rendered = renderPrepared(
+    prepareSource(pulled, transform.spec, config),
+    ns,
+    config,
+    s.time,
+    puller.metadata?.name,
+  );
   if (rendered.blocked) return refuse("TransformFailed", rendered.blocked, false);
-
+  const failures = rendered.failures.map((f) => `transform in ${ns}: ${f.message}`);
   const desired = desiredPuller(puller, rendered.object, {
     [ANNOTATION_SOURCE_NAMESPACE]: from.namespace,
     [ANNOTATION_SOURCE_NAME]: from.name,
@@ -269,13 +293,10 @@ export function planPull(s: PullSnapshot): SourcePlan & { pullStatus?: string } 
     [ANNOTATION_SOURCE_CONTENT_HASH]: rendered.hash,
     [ANNOTATION_SYNC_STATUS]: PULLED,
   });
-  const markersChanged = Object.entries(desired.markers).some(([k, v]) =>
-    puller.metadata?.annotations?.[k] !== v
-  );
+  const had = puller.metadata?.annotations ?? {};
+  const markersChanged = Object.entries(desired.markers).some(([k, v]) => had[k] !== v);
   const drift = driftOf(desired.object, puller);
-  if (!markersChanged && drift === undefined) {
-    return { ...plan({ action: "unchanged", direction: "pull", source, target }, failures, PULLED) };
-  }
+  if (!markersChanged && drift === undefined) return { failures };
   if (puller.immutable === true && drift !== undefined) {
     return refuse(
       "Immutable",
@@ -283,20 +304,20 @@ export function planPull(s: PullSnapshot): SourcePlan & { pullStatus?: string } 
       false,
     );
   }
-  const patch = mergePatch(contentAndMarkers(puller), contentAndMarkers(desired.object)) as JsonObject ?? {};
-  ((patch.metadata ??= {}) as JsonObject).annotations = {
-    ...(((patch.metadata as JsonObject).annotations as JsonObject | undefined) ?? {}),
+  const patch =
+    (mergePatch(contentAndMarkers(puller), contentAndMarkers(desired.object)) ?? {}) as JsonObject;
+  const meta = (patch.metadata ??= {}) as JsonObject;
+  meta.annotations = {
+    ...(meta.annotations as JsonObject | undefined),
     [ANNOTATION_LAST_SYNC_TIME]: s.time.now,
   };
-  const firstFill = puller.metadata?.annotations?.[ANNOTATION_SOURCE_CONTENT_HASH] === undefined;
-  const sourceChanged = puller.metadata?.annotations?.[ANNOTATION_SOURCE_CONTENT_HASH] !== rendered.hash ||
-    puller.metadata?.annotations?.[ANNOTATION_SOURCE_UID] !== pulled.metadata?.uid;
-  return plan(
-    {
+  const firstFill = had[ANNOTATION_SOURCE_CONTENT_HASH] === undefined;
+  const sourceChanged = had[ANNOTATION_SOURCE_CONTENT_HASH] !== rendered.hash ||
+    had[ANNOTATION_SOURCE_UID] !== pulled.metadata?.uid;
+  return {
+    failures,
+    write: {
       action: "pull",
-      direction: "pull",
-      source,
-      target,
       reason: firstFill
         ? `filled from ${fromText}`
         : sourceChanged
@@ -307,78 +328,10 @@ export function planPull(s: PullSnapshot): SourcePlan & { pullStatus?: string } 
       drift: !sourceChanged && !firstFill ? drift : undefined,
       observedResourceVersion: puller.metadata?.resourceVersion,
     },
-    failures,
-    PULLED,
-  );
+  };
 }
 
 function kindText(o: KubeObject): string {
   const gk = groupKindOf(o);
   return gk.group ? `${gk.kind}.${gk.group}` : gk.kind;
-}
-
-/** The pulling object as it reads once filled: its own metadata with the markers, the source's content. */
-function desiredPuller(
-  puller: KubeObject,
-  rendered: KubeObject,
-  markers: Record<string, string>,
-): { object: KubeObject; markers: Record<string, string> } {
-  const object: KubeObject = {
-    apiVersion: puller.apiVersion,
-    kind: puller.kind,
-    metadata: { ...puller.metadata, annotations: { ...puller.metadata?.annotations, ...markers } },
-  };
-  if (puller.immutable !== undefined) object.immutable = puller.immutable;
-  for (const [k, v] of Object.entries(rendered)) if (!NOT_CONTENT.has(k)) object[k] = v;
-  return { object, markers };
-}
-
-/** What a pull may change: every content key, and the pull's own annotations. */
-function contentAndMarkers(o: KubeObject): JsonObject {
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(o)) if (!NOT_CONTENT.has(k) && v !== undefined) out[k] = v as JsonValue;
-  const annotations: JsonObject = {};
-  for (
-    const k of [
-      ANNOTATION_SOURCE_NAMESPACE,
-      ANNOTATION_SOURCE_NAME,
-      ANNOTATION_SOURCE_UID,
-      ANNOTATION_SOURCE_CONTENT_HASH,
-      ANNOTATION_SYNC_STATUS,
-    ]
-  ) {
-    const v = o.metadata?.annotations?.[k];
-    if (v !== undefined) annotations[k] = v;
-  }
-  out.metadata = { annotations };
-  return out;
-}
-
-/**
- * The patch that empties a pulled Secret's or ConfigMap's data, when it holds a copy (it carries the
- * content hash of a source); undefined for other kinds (they keep their last content) or when there is
- * nothing to take back.
- */
-function revocationPatch(puller: KubeObject, reason: PullRefusal): JsonObject | undefined {
-  const annotations = puller.metadata?.annotations ?? {};
-  if (annotations[ANNOTATION_SOURCE_CONTENT_HASH] === undefined) return undefined;
-  const keys = isCore(puller, "Secret")
-    ? REVOKED.Secret
-    : isCore(puller, "ConfigMap")
-    ? REVOKED.ConfigMap
-    : undefined;
-  if (!keys) return undefined;
-  const patch: JsonObject = {};
-  for (const k of keys) if (puller[k] !== undefined) patch[k] = null;
-  const emptied = isCore(puller, "Secret") ? EMPTY_SECRET_DATA[secretType(puller)] : undefined;
-  if (emptied) patch.data = mergePatch(puller.data as JsonValue, emptied) ?? {};
-  patch.metadata = {
-    annotations: {
-      [ANNOTATION_SOURCE_CONTENT_HASH]: null,
-      [ANNOTATION_SOURCE_UID]: null,
-      [ANNOTATION_LAST_SYNC_TIME]: null,
-      [ANNOTATION_SYNC_STATUS]: `error:${reason}`,
-    },
-  };
-  return patch;
 }
