@@ -58,7 +58,8 @@ try {
   const samples: [number, number, number][] = [];
   const started = performance.now();
   const counts = { edits: 0, namespaces: 0, handEdits: 0, noise: 0 };
-  let extra = 0;
+  const extra: string[] = [];
+  let created = 0;
   let nextSample = 0;
   while (performance.now() - started < MINUTES * 60_000) {
     const r = random();
@@ -67,8 +68,13 @@ try {
       await h.patch(CM("default", `ch-src-${s}`), { data: { v: String(Date.now()) } });
       counts.edits++;
     } else if (r < 0.5) {
-      if (extra > 0 && random() < 0.5) await h.remove(`/api/v1/namespaces/ch-x${--extra}`);
-      else await h.createNamespace(`ch-x${extra++}`);
+      // Names are never reused: a deleted namespace terminates for a while.
+      if (extra.length > 0 && random() < 0.5) await h.remove(`/api/v1/namespaces/${extra.shift()}`);
+      else {
+        const ns = `ch-x${created++}`;
+        await h.createNamespace(ns);
+        extra.push(ns);
+      }
       counts.namespaces++;
     } else if (r < 0.75) {
       const ns = namespaces[Math.floor(random() * NAMESPACES)];
