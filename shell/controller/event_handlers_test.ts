@@ -76,3 +76,16 @@ Deno.test("event handlers: a mirror wakes its source, before and after a change 
     "/ConfigMap/team/c",
   ]);
 });
+
+Deno.test("event handlers: a watch event that echoes our own write or delete wakes nothing; anyone else's does", async () => {
+  const { ownEcho } = await import("./kind_watches.ts");
+  const at = (rv: string): KubeObject => ({
+    metadata: { name: "cfg", namespace: "app1", resourceVersion: rv },
+  });
+  assert.ok(ownEcho("ADDED", at("7"), at("7")), "our create, already in the cache from its answer");
+  assert.ok(ownEcho("MODIFIED", at("8"), at("8")), "our update");
+  assert.ok(ownEcho("DELETED", at("9"), undefined), "our delete, dropped already");
+  assert.ok(!ownEcho("MODIFIED", at("9"), at("8")), "someone else's edit");
+  assert.ok(!ownEcho("ADDED", at("1"), undefined), "someone else's create");
+  assert.ok(!ownEcho("DELETED", at("9"), at("8")), "someone else's delete of what we hold");
+});

@@ -219,12 +219,14 @@ export class KindWatches {
     const path = resourcePath(kind);
     const name = rbacResource(kind);
     const sources = this.#informer(path, `${name}/sources`, {
-      onChange: (_type, obj, old) => this.events.source(gk, obj, old),
+      onChange: (type, obj, old) => {
+        if (!ownEcho(type, obj, old)) this.events.source(gk, obj, old);
+      },
     }, { labelSelector: `${LABEL_ENABLED}=true`, indexers: SOURCE_INDEXERS });
     const mirrors: Informer = this.#informer(path, `${name}/mirrors`, {
-      onChange: (_type, obj, old) => {
+      onChange: (type, obj, old) => {
         this.deps.metrics.mirrorResources.set({ kind: kindLabel(kind) }, mirrors.size);
-        this.events.mirror(gk, obj, old);
+        if (!ownEcho(type, obj, old)) this.events.mirror(gk, obj, old);
       },
     }, { labelSelector: `${LABEL_MIRROR}=true`, indexers: MIRROR_INDEXERS, transform: slimMaps });
     sources.start();
@@ -248,6 +250,17 @@ export class KindWatches {
     const spec = { path, name, idleTimeoutMs: flags.watchIdleTimeoutMs, ...more };
     return new Informer(client, spec, handlers, log, metrics, this.#clock);
   }
+}
+
+/**
+ * Whether a watch event only echoes what the cache already holds: our own write, put in from its answer
+ * (the same resourceVersion), or our own delete, dropped already. It wakes nothing: re-planning a whole
+ * fan-out for each of its own writes would cost as much as the fan-out itself.
+ */
+export function ownEcho(type: "ADDED" | "MODIFIED" | "DELETED", obj: KubeObject, old?: KubeObject): boolean {
+  if (type === "DELETED") return old === undefined;
+  const rv = obj.metadata?.resourceVersion;
+  return rv !== undefined && old?.metadata?.resourceVersion === rv;
 }
 
 /** Whether a CustomResourceDefinition is established (its kind is served). */

@@ -275,7 +275,8 @@ export class Informer implements ObjectCache {
         this.handlers.onChange("MODIFIED", v, before);
       }
     }
-    for (const [k, v] of old) if (!fresh.has(k)) this.handlers.onChange("DELETED", v);
+    // A delete the relist found (its watch event was missed): the cached object goes as `old`.
+    for (const [k, v] of old) if (!fresh.has(k)) this.handlers.onChange("DELETED", v, v);
     if (!this.#hasSynced) {
       this.#hasSynced = true;
       this.#synced.resolve();
