@@ -11,6 +11,7 @@
  * @module
  */
 import { runKubectlMirror } from "./inspect/kubectl_mirror.ts";
+import { useColor } from "./inspect/table.ts";
 import { contextNamespace, KubeApi, loadKubeConfig } from "./kube/kube_api.ts";
 import { runPlanProcess } from "./run_plan.ts";
 
@@ -20,7 +21,7 @@ export function runKubectlMirrorProcess(argv: readonly string[]): Promise<number
   return runKubectlMirror(argv, {
     write: (s) => Deno.stdout.writeSync(encoder.encode(s)),
     writeError: (s) => Deno.stderr.writeSync(encoder.encode(s)),
-    color: Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+    color: useColor(Deno.stdout.isTerminal(), Deno.env.get("NO_COLOR")),
     connect: ({ kubeconfig, context }) => {
       const kc = loadKubeConfig(kubeconfig, context);
       return {

@@ -23,6 +23,11 @@ const COLORS: Record<string, string> = {
 };
 const RESET = "\x1b[0m";
 
+/** Whether to colour: only on a terminal, and never when `NO_COLOR` is set to anything but empty. */
+export function useColor(isTerminal: boolean, noColor: string | undefined): boolean {
+  return isTerminal && (noColor === undefined || noColor === "");
+}
+
 /** Formats rows under headers; `noHeaders` drops the header row. */
 export function formatTable(
   headers: readonly string[],
