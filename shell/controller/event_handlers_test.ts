@@ -89,3 +89,28 @@ Deno.test("event handlers: a watch event that echoes our own write or delete wak
   assert.ok(!ownEcho("ADDED", at("1"), undefined), "someone else's create");
   assert.ok(!ownEcho("DELETED", at("9"), at("8")), "someone else's delete of what we hold");
 });
+
+Deno.test("namespaces are cached as what target resolution reads: name, labels, phase, version", async () => {
+  const { namespaceRecord } = await import("./kind_watches.ts");
+  const { namespaceInfo } = await import("../../core/types.ts");
+  const full: KubeObject = {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: {
+      name: "team-a",
+      uid: "u",
+      resourceVersion: "42",
+      labels: { env: "prod" },
+      annotations: { "owner": "someone" },
+      deletionTimestamp: "2026-11-30T00:00:00Z",
+      finalizers: ["x"],
+    },
+    spec: { finalizers: ["kubernetes"] },
+    status: { phase: "Terminating" },
+  };
+  const kept = namespaceRecord(full);
+  assert.deepEqual(namespaceInfo(kept), namespaceInfo(full));
+  assert.equal(kept.metadata?.resourceVersion, "42");
+  assert.equal(kept.metadata?.annotations, undefined);
+  assert.equal(kept.spec, undefined);
+});

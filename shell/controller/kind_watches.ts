@@ -90,7 +90,7 @@ export class KindWatches {
     this.#clock = deps.clock ?? systemClock;
     this.namespaces = this.#informer("/api/v1/namespaces", "namespaces", {
       onChange: (_type, ns, old) => events.namespace(ns, old),
-    });
+    }, { transform: namespaceRecord });
     this.crds = this.#informer(
       "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
       "customresourcedefinitions",
@@ -261,6 +261,24 @@ export function ownEcho(type: "ADDED" | "MODIFIED" | "DELETED", obj: KubeObject,
   if (type === "DELETED") return old === undefined;
   const rv = obj.metadata?.resourceVersion;
   return rv !== undefined && old?.metadata?.resourceVersion === rv;
+}
+
+/** A namespace as the caches keep it: what target resolution reads (name, labels, phase), and its version. */
+export function namespaceRecord(ns: KubeObject): KubeObject {
+  const m = ns.metadata ?? {};
+  return {
+    apiVersion: ns.apiVersion,
+    kind: ns.kind,
+    metadata: {
+      name: m.name,
+      resourceVersion: m.resourceVersion,
+      ...(m.labels ? { labels: m.labels } : {}),
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+    },
+    ...((ns.status as { phase?: string } | undefined)?.phase
+      ? { status: { phase: (ns.status as { phase: string }).phase } }
+      : {}),
+  };
 }
 
 /** Whether a CustomResourceDefinition is established (its kind is served). */
