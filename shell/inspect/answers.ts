@@ -172,6 +172,7 @@ function print(
   );
 }
 
+/** `kubectl mirror status`: one row per source and pulling object in the namespace (or all). */
 export function status(
   cmd: Command,
   namespace: string,
@@ -231,6 +232,7 @@ export function status(
   return 0;
 }
 
+/** `kubectl mirror why`: one paragraph; 0 when the namespace holds the copy to stay, 1 when not. */
 export function why(
   cmd: Command,
   namespace: string,
@@ -263,6 +265,7 @@ export function why(
   return answer.mirrored ? 0 : 1;
 }
 
+/** `kubectl mirror into`: what a namespace receives, from which sources, and what it refused. */
 export function into(cmd: Command, plans: KeyPlan[], io: AnswerIo): number {
   const ns = cmd.target!;
   const rows: Record<string, unknown>[] = [];
