@@ -8,6 +8,7 @@
  * ```
  * @module
  */
+import { DEFAULT_CLUSTER_NAME } from "./markers.ts";
 
 /** Limits on transformations (section 5). */
 export interface TransformLimits {
@@ -30,6 +31,8 @@ export interface MirrorConfig {
   stripLabelPrefixes: string[];
   stripAnnotationPrefixes: string[];
   transformLimits: TransformLimits;
+  /** `--cluster-name` (§10): what upstream sources' `target-clusters` are matched against; `local` when absent. */
+  clusterName?: string;
   /**
    * `group/Kind` of every kind named in `--resource-types`: only those may mirror objects that run code
    * in the target namespace (a pod template).
@@ -55,4 +58,5 @@ export const DEFAULT_CONFIG: MirrorConfig = {
   stripLabelPrefixes: [],
   stripAnnotationPrefixes: [],
   transformLimits: DEFAULT_TRANSFORM_LIMITS,
+  clusterName: DEFAULT_CLUSTER_NAME,
 };

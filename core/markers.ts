@@ -37,6 +37,21 @@ export const ANNOTATION_PULL_ALLOWED_NAMESPACES = `${PREFIX}pull-allowed-namespa
 /** Pulling object annotation: `<namespace>/<name>` of the source to copy (§9). */
 export const ANNOTATION_PULL_FROM = `${PREFIX}pull-from`;
 
+/** Source annotation: the clusters, by `--cluster-name` (names, globs, `all`), that may receive it (§10). */
+export const ANNOTATION_TARGET_CLUSTERS = `${PREFIX}target-clusters`;
+/** Mirror annotation: the cluster (the link's name) of the source of a mirror made across clusters (§10). */
+export const ANNOTATION_SOURCE_CLUSTER = `${PREFIX}source-cluster`;
+/** Link Secret label: `"true"` makes a Secret in the controller's namespace a link to an upstream (§10). */
+export const LABEL_CLUSTER_LINK = `${PREFIX}cluster-link`;
+/** Link Secret annotation: the upstream cluster's name. */
+export const ANNOTATION_CLUSTER_NAME = `${PREFIX}cluster-name`;
+/** Link Secret annotation: the downstream namespaces (names, globs) the link may write into; default all. */
+export const ANNOTATION_ALLOWED_NAMESPACES = `${PREFIX}allowed-namespaces`;
+/** Written by the controller on a link Secret: `sources:<n>,mirrors:<m>,errors:<k>`. */
+export const ANNOTATION_LINK_STATUS = `${PREFIX}link-status`;
+/** The cluster name when `--cluster-name` is not given. */
+export const DEFAULT_CLUSTER_NAME = "local";
+
 /** Namespace label: `"true"` opts in, `"false"` opts out. */
 export const LABEL_ALLOW_MIRRORS = `${PREFIX}allow-mirrors`;
 /** Annotation on an existing object in a target namespace: consent to be taken over by `<ns>/<name>`. */

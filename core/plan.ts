@@ -22,8 +22,13 @@
 import type { MirrorConfig } from "./config.ts";
 import { driftOf, needsRecreate } from "./drift.ts";
 import { objectGroupKindKey } from "./group_kind.ts";
-import { ANNOTATION_SOURCE_CONTENT_HASH } from "./markers.ts";
-import { adoptsFor, isMirrorOf, mirrorSourceOf } from "./ownership.ts";
+import { type LinkScope, namesCluster } from "./cluster_link.ts";
+import {
+  ANNOTATION_SOURCE_CONTENT_HASH,
+  ANNOTATION_TARGET_CLUSTERS,
+  DEFAULT_CLUSTER_NAME,
+} from "./markers.ts";
+import { adoptsFor, isMirrorOf, type MirrorOwner, mirrorSourceOf, ownerName } from "./ownership.ts";
 import { prepareSource, type RenderClock, renderPrepared } from "./render.ts";
 import { isEnabledSource, parseSource, type SourceError } from "./source_spec.ts";
 import { resolveTargets } from "./targets.ts";
@@ -123,8 +128,18 @@ export interface PlanContext {
   observed: readonly KubeObject[];
   /** Other sources of the same kind and name, for two sources claiming one name. */
   peers?: readonly KubeObject[];
+  /** Sources of the same kind and name read through links (§10); local sources come before them. */
+  linkPeers?: readonly LinkPeer[];
   config: MirrorConfig;
   time: RenderClock;
+  /** When the source was read through a link (§10): the link. Absent for a local source. */
+  link?: LinkScope;
+}
+
+/** A source read through a link, as a peer of another source of the same name. */
+export interface LinkPeer {
+  link: LinkScope;
+  source: KubeObject;
 }
 
 /**
@@ -151,9 +166,12 @@ export function planOrphans(ref: SourceRef, observed: readonly KubeObject[], rea
     .sort((a, b) => cmp(a.target.namespace, b.target.namespace));
 }
 
-/** Plans one source, present in the cluster, whether enabled or not. */
+/**
+ * Plans one source, present in the cluster (or, with `ctx.link`, in the link's upstream), whether enabled
+ * or not.
+ */
 export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
-  const ref = sourceRef(source);
+  const ref = ctx.link ? { ...sourceRef(source), cluster: ctx.link.cluster } : sourceRef(source);
   if (!isEnabledSource(source)) {
     return { source: ref, actions: planOrphans(ref, ctx.observed, SOURCE_GONE), errors: [], warnings: [] };
   }
@@ -165,7 +183,8 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
       warnings: [],
     };
   }
-  const parsed = parseSource(source, ctx.config);
+  // An upstream's --source-namespaces are its own business: across clusters only the downstream's rules apply.
+  const parsed = parseSource(source, ctx.link ? { ...ctx.config, sourceNamespaces: [] } : ctx.config);
   if (!parsed.ok) {
     const errors = parsed.errors.map((e: SourceError): PlanError => ({
       source: ref,
@@ -179,6 +198,14 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
     return { source: ref, actions, errors, warnings: [] };
   }
   const spec = parsed.spec;
+  const cluster = ctx.config.clusterName ?? DEFAULT_CLUSTER_NAME;
+  if (!namesCluster(spec.clusters, cluster, ctx.link !== undefined)) {
+    // Not for this cluster (§10): nothing here, and what was mirrored before goes.
+    const reason = spec.clusters === undefined
+      ? `the source names no cluster (${ANNOTATION_TARGET_CLUSTERS}): it is for its own cluster only`
+      : `${ANNOTATION_TARGET_CLUSTERS} does not name this cluster ("${cluster}")`;
+    return { source: ref, actions: planOrphans(ref, ctx.observed, reason), errors: [], warnings: [] };
+  }
   const warnings = parsed.warnings.map((w): PlanWarning => ({ source: ref, ...w }));
   const gk = objectGroupKindKey(source);
   const name = ref.name;
@@ -188,10 +215,10 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
       atTarget.set(o.metadata?.namespace ?? "", o);
     }
   }
-  const resolution = resolveTargets(spec.targets, ref.namespace, ctx.namespaces, ctx.config);
+  const resolution = resolveTargets(spec.targets, ref.namespace, ctx.namespaces, ctx.config, ctx.link);
   const pending = new Set(resolution.pending);
   const claims = peerClaims(source, ctx);
-  const prepared = prepareSource(source, spec, ctx.config);
+  const prepared = prepareSource(source, spec, ctx.config, ctx.link?.cluster);
   const actions: PlanAction[] = [];
   const errors: PlanError[] = [];
   for (const ns of resolution.targets) {
@@ -200,7 +227,7 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
       namespace: ns,
       observed: atTarget.get(ns),
       pending: pending.has(ns),
-      rival: claims.find((c) => c.targets.has(ns))?.namespace,
+      rival: claims.find((c) => c.targets.has(ns))?.owner,
       render: () => renderPrepared(prepared, ns, ctx.config, ctx.time),
     });
     atTarget.delete(ns);
@@ -243,7 +270,7 @@ interface TargetInput {
   /** The namespace is named but does not exist yet. */
   pending: boolean;
   /** Another valid source, coming first, that claims the same name there (no mirror exists yet). */
-  rival?: string;
+  rival?: MirrorOwner;
   /** The desired mirror, rendered only when the decision needs it (the costly step). */
   render: () => ReturnType<typeof renderPrepared>;
 }
@@ -270,13 +297,15 @@ function decideTarget(t: TargetInput): { action: PlanAction; errors: PlanError[]
   if (observed && !ours && !adoptsFor(observed, ref)) {
     const owner = mirrorSourceOf(observed);
     const reason = owner
-      ? `${ns}/${name} is a mirror of ${owner.namespace}/${owner.name}`
+      ? `${ns}/${name} is a mirror of ${ownerName(owner)}`
+      : ref.cluster
+      ? `${ns}/${name} exists and is not a mirror of cluster "${ref.cluster}"; it is left alone`
       : `${ns}/${name} exists and is not managed by KubeMirror; annotate it ` +
         `kubemirror.raczylo.com/adopt=${ref.namespace}/${name} to let this source take it over`;
     return step({ action: "conflict", reason }, [error("conflict", `conflict in ${ns}: ${reason}`)]);
   }
   if (!observed && t.rival !== undefined) {
-    const reason = `${ns}/${name} is also claimed by ${t.rival}/${name}, which comes first`;
+    const reason = `${ns}/${name} is also claimed by ${ownerName(t.rival)}, which comes first`;
     return step({ action: "conflict", reason }, [error("conflict", `conflict in ${ns}: ${reason}`)]);
   }
   if (observed?.metadata?.deletionTimestamp) {
@@ -321,28 +350,43 @@ function decideTarget(t: TargetInput): { action: PlanAction; errors: PlanError[]
 }
 
 interface Claim {
-  namespace: string;
+  owner: MirrorOwner;
   targets: Set<string>;
 }
 
+/** The order in which sources claim a name: local sources first, then links by cluster; then by namespace. */
+const claimOrder = (o: MirrorOwner) => `${o.cluster ?? ""}\u0000${o.namespace}`;
+
 /**
- * Peers of the same kind and name that come before this source (by namespace) and are valid, enabled
- * sources: where no mirror exists yet, the first of them gets the name and the others a conflict.
+ * Peers of the same kind and name that come before this source and are valid, enabled sources for this
+ * cluster: where no mirror exists yet, the first of them gets the name and the others a conflict.
  */
 function peerClaims(source: KubeObject, ctx: PlanContext): Claim[] {
-  const ref = sourceRef(source);
+  const me = { ...sourceRef(source), cluster: ctx.link?.cluster };
   const gk = objectGroupKindKey(source);
   const claims: Claim[] = [];
-  for (const peer of ctx.peers ?? []) {
-    const p = sourceRef(peer);
-    if (objectGroupKindKey(peer) !== gk || p.name !== ref.name || p.namespace >= ref.namespace) continue;
+  const candidates = [
+    ...(ctx.peers ?? []).map((source) => ({ source, link: undefined as LinkScope | undefined })),
+    ...(ctx.linkPeers ?? []),
+  ];
+  for (const { source: peer, link } of candidates) {
+    const p = { ...sourceRef(peer), cluster: link?.cluster };
+    if (objectGroupKindKey(peer) !== gk || p.name !== me.name || claimOrder(p) >= claimOrder(me)) continue;
     if (peer.metadata?.deletionTimestamp || !isEnabledSource(peer)) continue;
-    const parsed = parseSource(peer, ctx.config);
+    const parsed = parseSource(peer, link ? { ...ctx.config, sourceNamespaces: [] } : ctx.config);
     if (!parsed.ok) continue;
-    const r = resolveTargets(parsed.spec.targets, p.namespace, ctx.namespaces, ctx.config);
-    claims.push({ namespace: p.namespace, targets: new Set(r.targets) });
+    if (
+      !namesCluster(parsed.spec.clusters, ctx.config.clusterName ?? DEFAULT_CLUSTER_NAME, link !== undefined)
+    ) {
+      continue;
+    }
+    const r = resolveTargets(parsed.spec.targets, p.namespace, ctx.namespaces, ctx.config, link);
+    claims.push({
+      owner: p.cluster ? p : { namespace: p.namespace, name: p.name },
+      targets: new Set(r.targets),
+    });
   }
-  return claims.sort((a, b) => cmp(a.namespace, b.namespace));
+  return claims.sort((a, b) => cmp(claimOrder(a.owner), claimOrder(b.owner)));
 }
 
 /** Sorts actions by source (namespace, name, kind), then target namespace. */

@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import type { LinkScope } from "./cluster_link.ts";
 import type { MirrorConfig } from "./config.ts";
 import { ANNOTATION_PULL_FROM, FINALIZER, LABEL_ENABLED } from "./markers.ts";
 import { mirrorSourceOf } from "./ownership.ts";
@@ -36,6 +37,8 @@ export interface PlanInput {
   kindPolicy: (gk: GroupKind) => string | undefined;
   /** Write verbs the controller's identity lacks on a kind, and the resource as RBAC names it (§2). */
   missingRights?: (gk: GroupKind) => { verbs: readonly string[]; resource: string } | undefined;
+  /** The links (§10) and the sources read through each: the upstream's labelled objects. */
+  links?: readonly { link: LinkScope; sources: readonly KubeObject[] }[];
 }
 
 /** The plan document (docs/CONTRACT.md §7). */
@@ -46,7 +49,7 @@ export interface PlanDocument {
   warnings: PlanWarning[];
 }
 
-const key = (gk: string, ns: string, name: string) => `${gk}|${ns}|${name}`;
+const key = (gk: string, ns: string, name: string, cluster = "") => `${cluster}|${gk}|${ns}|${name}`;
 
 /**
  * Plans every key in `objects`: each source (enabled, named by a mirror, or still holding our finalizer)
@@ -81,10 +84,22 @@ export function planAll(input: PlanInput): PlanDocument {
   const actions: PlanAction[] = [];
   const errors: PlanError[] = [];
   const warnings: PlanWarning[] = [];
+  // Link sources (§10) by kind; their keys carry the cluster.
+  const linkSources = new Map<string, { link: LinkScope; source: KubeObject }[]>();
+  for (const l of input.links ?? []) {
+    for (const source of l.sources) {
+      const gk = objectGroupKindKey(source);
+      linkSources.set(gk, [...(linkSources.get(gk) ?? []), { link: l.link, source }]);
+      if (!byKind.has(gk)) byKind.set(gk, []);
+    }
+  }
+  const linkOf = (cluster: string) => (input.links ?? []).find((l) => l.link.cluster === cluster)?.link;
   for (const [gk, objects] of byKind) {
-    const first = objects[0];
+    const fromLinks = linkSources.get(gk) ?? [];
+    const first = objects[0] ?? fromLinks[0].source;
     const denied = input.kindPolicy(groupKindOf(first));
-    // Every key: a non-mirror object that is a source (or was), and every source a mirror names.
+    // Every key: a non-mirror object that is a source (or was), every link source, and every source a
+    // mirror names.
     const keys = new Map<string, SourceRef>();
     const present = new Map<string, KubeObject>();
     for (const o of objects) {
@@ -92,11 +107,12 @@ export function planAll(input: PlanInput): PlanDocument {
       const name = o.metadata?.name ?? "";
       const owner = mirrorSourceOf(o);
       if (owner) {
-        keys.set(key(gk, owner.namespace, name), {
+        keys.set(key(gk, owner.namespace, name, owner.cluster), {
           apiVersion: o.apiVersion ?? "",
           kind: o.kind ?? "",
           namespace: owner.namespace,
           name,
+          ...(owner.cluster ? { cluster: owner.cluster } : {}),
         });
         continue;
       }
@@ -105,20 +121,29 @@ export function planAll(input: PlanInput): PlanDocument {
         keys.set(key(gk, ns, name), sourceRef(o));
       }
     }
-    const sources = [...present.values()].filter(isEnabledSource);
+    for (const { link, source } of fromLinks) {
+      const ref = { ...sourceRef(source), cluster: link.cluster };
+      keys.set(key(gk, ref.namespace, ref.name, link.cluster), ref);
+      present.set(key(gk, ref.namespace, ref.name, link.cluster), source);
+    }
+    const sources = objects.filter((o) => !mirrorSourceOf(o) && isEnabledSource(o));
     for (const [k, ref] of keys) {
       const source = present.get(k);
+      const name = ref.name;
+      const link = ref.cluster ? linkOf(ref.cluster) : undefined;
       const plan = planKey({
-        ref: source ? sourceRef(source) : ref,
+        ref: source && !ref.cluster ? sourceRef(source) : ref,
         source,
-        observed: objects.filter((o) => o.metadata?.name === ref.name),
-        peers: sources.filter((p) => p !== source && p.metadata?.name === ref.name),
+        observed: objects.filter((o) => o.metadata?.name === name),
+        peers: sources.filter((p) => p !== source && p.metadata?.name === name),
+        linkPeers: fromLinks.filter((p) => p.source !== source && p.source.metadata?.name === name),
         namespaces: input.namespaces,
         config: input.config,
         time: input.time,
         kindDenied: denied,
         missingRights: input.missingRights?.(groupKindOf(first)),
-        ...pullInputs(source),
+        ...(link ? { link } : {}),
+        ...(ref.cluster ? {} : pullInputs(source)),
       });
       actions.push(...plan.actions);
       errors.push(...plan.errors);

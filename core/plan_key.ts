@@ -18,7 +18,8 @@
 import type { MirrorConfig } from "./config.ts";
 import { RBAC_HINT } from "./kind_access.ts";
 import { isPullingObject, planPull } from "./pull.ts";
-import { planOrphans, planSource, SOURCE_GONE, type SourcePlan } from "./plan.ts";
+import type { LinkScope } from "./cluster_link.ts";
+import { type LinkPeer, planOrphans, planSource, SOURCE_GONE, type SourcePlan } from "./plan.ts";
 import type { RenderClock } from "./render.ts";
 import { isEnabledSource } from "./source_spec.ts";
 import type { KubeObject, NamespaceInfo, SourceRef } from "./types.ts";
@@ -46,10 +47,34 @@ export interface KeySnapshot {
   pulled?: KubeObject;
   /** When the key's object pulls: other kinds holding a labelled object at the name it pulls from. */
   pulledElsewhere?: readonly string[];
+  /**
+   * For a key read through a link (`ref.cluster` set): the link, while its Secret names that cluster.
+   * Absent then: the link was removed, and its mirrors go.
+   */
+  link?: LinkScope;
+  /** Sources of the same kind and name read through links. */
+  linkPeers?: readonly LinkPeer[];
+}
+
+/** Why a removed link's mirrors are deleted. */
+export function linkRemoved(cluster: string): string {
+  return `the link to cluster "${cluster}" was removed`;
 }
 
 /** Plans one key. */
 export function planKey(s: KeySnapshot): SourcePlan {
+  if (s.ref.cluster !== undefined) {
+    if (!s.link) {
+      return {
+        source: s.ref,
+        actions: planOrphans(s.ref, s.observed, linkRemoved(s.ref.cluster)),
+        errors: [],
+        warnings: [],
+      };
+    }
+    // A link that is down (or not synced yet) plans nothing: its mirrors stay as they are.
+    if (!s.link.up) return { source: s.ref, actions: [], errors: [], warnings: [] };
+  }
   if (s.missingRights && s.missingRights.verbs.length > 0) {
     const enabled = s.source !== undefined && isEnabledSource(s.source);
     const message = `kubemirror may not ${s.missingRights.verbs.join(", ")} ${s.missingRights.resource}, ` +
@@ -70,7 +95,7 @@ export function planKey(s: KeySnapshot): SourcePlan {
       warnings: [],
     };
   }
-  if (s.source && isPullingObject(s.source)) {
+  if (s.source && !s.link && isPullingObject(s.source)) {
     const pull = planPull({
       puller: s.source,
       pulled: s.pulled,
@@ -88,7 +113,9 @@ export function planKey(s: KeySnapshot): SourcePlan {
     namespaces: s.namespaces,
     observed: s.observed,
     peers: s.peers,
+    linkPeers: s.linkPeers,
     config: s.config,
     time: s.time,
+    ...(s.link ? { link: s.link } : {}),
   });
 }

@@ -20,6 +20,7 @@ import type { MirrorConfig } from "./config.ts";
 import { contentHash } from "./hash.ts";
 import {
   ANNOTATION_LAST_SYNC_TIME,
+  ANNOTATION_SOURCE_CLUSTER,
   ANNOTATION_SOURCE_CONTENT_HASH,
   ANNOTATION_SOURCE_GENERATION,
   ANNOTATION_SOURCE_NAME,
@@ -139,6 +140,8 @@ export interface PreparedSource {
   annotations: Record<string, string>;
   hash: string;
   spec: MirrorTransform;
+  /** For a source read through a link (§10): the upstream's name, marked on every mirror. */
+  cluster?: string;
 }
 
 /** Computes the parts every mirror of `source` shares, the content hash among them. */
@@ -146,11 +149,12 @@ export function prepareSource(
   source: KubeObject,
   spec: MirrorTransform,
   config: MirrorConfig,
+  cluster?: string,
 ): PreparedSource {
   const { labels, annotations } = copiedMetadata(source, config);
   const body = mirrorBody(source);
   const hash = contentHash({ content: body, labels, annotations, transform: spec.transform?.text ?? "" });
-  return { source, body, labels, annotations, hash, spec };
+  return { source, body, labels, annotations, hash, spec, ...(cluster ? { cluster } : {}) };
 }
 
 /**
@@ -167,6 +171,7 @@ export function renderPrepared(
   const { source, body, labels, annotations, hash, spec } = prepared;
   const meta = source.metadata ?? {};
   const markerAnnotations: Record<string, string> = {
+    ...(prepared.cluster ? { [ANNOTATION_SOURCE_CLUSTER]: prepared.cluster } : {}),
     [ANNOTATION_SOURCE_NAMESPACE]: meta.namespace ?? "",
     [ANNOTATION_SOURCE_NAME]: meta.name ?? "",
     [ANNOTATION_SOURCE_CONTENT_HASH]: hash,

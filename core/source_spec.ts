@@ -23,6 +23,7 @@ import {
   ANNOTATION_MAX_TARGETS,
   ANNOTATION_PULL_FROM,
   ANNOTATION_SYNC,
+  ANNOTATION_TARGET_CLUSTERS,
   ANNOTATION_TARGET_NAMESPACE_SELECTOR,
   ANNOTATION_TARGET_NAMESPACES,
   ANNOTATION_TRANSFORM,
@@ -34,10 +35,13 @@ import type { TargetItem, TargetSpec } from "./targets.ts";
 import { parseTransform, type TransformSpec } from "./transform/rules.ts";
 import { groupOf, type KubeObject } from "./types.ts";
 import { hasPodTemplate } from "./mirrorable.ts";
+import { parseTargetClusters } from "./cluster_link.ts";
 
 /** What a source asks for. */
 export interface SourceSpec {
   targets: TargetSpec;
+  /** `target-clusters` (§10): the clusters it names; absent: its own cluster only. */
+  clusters?: string[];
   transform?: TransformSpec;
   strict: boolean;
 }
@@ -158,11 +162,15 @@ export function parseSource(obj: KubeObject, config: MirrorConfig): ParsedSource
     }
   }
 
+  const clusters = parseTargetClusters(annotations[ANNOTATION_TARGET_CLUSTERS]);
+  if (!clusters.ok) errors.push({ key: ANNOTATION_TARGET_CLUSTERS, message: clusters.message });
+
   const transformSpec = parseTransformSpec(annotations, config);
   errors.push(...transformSpec.errors);
   warnings.push(...transformSpec.warnings);
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, spec: { targets, ...transformSpec.spec }, warnings };
+  if (errors.length > 0 || !clusters.ok) return { ok: false, errors };
+  const named = clusters.clusters ? { clusters: clusters.clusters } : {};
+  return { ok: true, spec: { targets, ...named, ...transformSpec.spec }, warnings };
 }
 
 /**

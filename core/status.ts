@@ -26,6 +26,8 @@ import type { KubeObject } from "./types.ts";
 export interface SourceEvent {
   reason: string;
   message: string;
+  /** Warning unless said (a link that resumed is Normal). */
+  type?: "Warning" | "Normal";
 }
 
 /** What came of carrying out a plan. */

@@ -54,14 +54,26 @@ export interface Resolution {
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Why `name` may not receive mirrors, or `undefined` when it may. */
+/** Where a source read through a link may write (§10): opt-in is always required, and the link may narrow. */
+export interface LinkTargets {
+  /** The upstream cluster's name, for messages. */
+  cluster: string;
+  /** Names and globs; empty: every namespace. */
+  allowedNamespaces: readonly string[];
+}
+
+/**
+ * Why `name` may not receive mirrors, or `undefined` when it may. For a source read through `link`, the
+ * namespace of the same name as the source's is a namespace like any other (it is in another cluster).
+ */
 export function exclusionReason(
   name: string,
   ns: NamespaceInfo | undefined,
   sourceNamespace: string,
   config: MirrorConfig,
+  link?: LinkTargets,
 ): string | undefined {
-  if (name === sourceNamespace) return "it is the source namespace";
+  if (!link && name === sourceNamespace) return "it is the source namespace";
   if (ALWAYS_EXCLUDED_NAMESPACES.includes(name)) return "system namespaces never receive mirrors";
   if (matchesAny(config.excludedNamespaces, name)) return "excluded by --excluded-namespaces";
   if (config.includedNamespaces.length > 0 && !matchesAny(config.includedNamespaces, name)) {
@@ -70,6 +82,12 @@ export function exclusionReason(
   const optIn = ns?.labels[LABEL_ALLOW_MIRRORS];
   if (optIn === "false") return `the namespace opted out (${LABEL_ALLOW_MIRRORS}=false)`;
   if (ns?.phase === "Terminating") return "the namespace is terminating";
+  if (link && link.allowedNamespaces.length > 0 && !matchesAny(link.allowedNamespaces, name)) {
+    return `outside the allowed-namespaces of the link to cluster "${link.cluster}"`;
+  }
+  if (link && optIn !== "true") {
+    return `the namespace has not opted in (${LABEL_ALLOW_MIRRORS}=true), required for mirrors from other clusters`;
+  }
   if (config.requireNamespaceOptIn && optIn !== "true") {
     return `the namespace has not opted in (${LABEL_ALLOW_MIRRORS}=true), required by --require-namespace-opt-in`;
   }
@@ -82,6 +100,7 @@ export function resolveTargets(
   sourceNamespace: string,
   namespaces: readonly NamespaceInfo[],
   config: MirrorConfig,
+  link?: LinkTargets,
 ): Resolution {
   const byNs = new Map<string, NamespaceInfo>();
   for (const ns of namespaces) byNs.set(ns.name, ns);
@@ -110,7 +129,7 @@ export function resolveTargets(
   const kept: string[] = [];
   const skipped: SkippedNamespace[] = [];
   for (const name of [...candidates].sort(byName)) {
-    const reason = exclusionReason(name, byNs.get(name), sourceNamespace, config);
+    const reason = exclusionReason(name, byNs.get(name), sourceNamespace, config, link);
     if (reason) skipped.push({ namespace: name, code: "excluded", reason });
     else kept.push(name);
   }

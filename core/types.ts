@@ -53,6 +53,8 @@ export interface SourceRef {
   kind: string;
   namespace: string;
   name: string;
+  /** For a source read through a link (§10): the upstream cluster's name. Absent for a local source. */
+  cluster?: string;
 }
 
 /** Where a mirror goes. */

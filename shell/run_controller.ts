@@ -14,7 +14,7 @@ import { resourceType } from "../core/group_kind.ts";
 import { type ControllerFlags, FLAG_NAMES, parseFlags, wantsHelp } from "./config/flags.ts";
 import { startHeapRelease } from "./heap_release.ts";
 import { serveEndpoints } from "./http_server.ts";
-import { KubeApi, loadKubeConfig, VERSION } from "./kube/kube_api.ts";
+import { KubeApi, kubeConfigFromText, loadKubeConfig, VERSION } from "./kube/kube_api.ts";
 import { LeaderElector } from "./controller/leader_election.ts";
 import { createLogger, errorMessage, type Logger, parseLevel } from "./runtime/log.ts";
 import { createMetrics } from "./runtime/metrics.ts";
@@ -53,12 +53,20 @@ export async function runController(argv: readonly string[]): Promise<number> {
     server: api.server,
     identity,
     leaderElect: flags.leaderElect,
+    clusterName: flags.config.clusterName,
     workers: flags.workerThreads,
     qps: flags.rateLimitQps,
     burst: flags.rateLimitBurst,
     resourceTypes: flags.resourceTypes?.map(resourceType) ?? "discovery",
   });
-  const controller = new Controller({ client: api, flags, log, metrics, identity });
+  // A link's upstream is read with its own kubeconfig, as is, under the same request budget per link.
+  const connect = (kubeconfig: string) =>
+    new KubeApi(kubeConfigFromText(kubeconfig), {
+      qps: flags.rateLimitQps,
+      burst: flags.rateLimitBurst,
+      metrics,
+    });
+  const controller = new Controller({ client: api, flags, log, metrics, identity, connect });
   const endpoints = serveEndpoints({
     healthAddress: flags.healthProbeBindAddress,
     metricsAddress: flags.metricsBindAddress,

@@ -19,6 +19,8 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG, type MirrorConfig } from "../../core/config.ts";
+import { clusterNameError } from "../../core/cluster_link.ts";
+import { DEFAULT_CLUSTER_NAME } from "../../core/markers.ts";
 import { namespacePatternError, splitList } from "../../core/glob.ts";
 import { groupKindKey } from "../../core/group_kind.ts";
 import { parseResourceType, type ResourceType } from "../../core/mirrorable.ts";
@@ -94,6 +96,7 @@ const OPTIONS = {
   "resource-types": { type: "string", multiple: true },
   "discovery-interval": { type: "string", default: "5m" },
   "max-targets": { type: "string", default: String(DEFAULT_CONFIG.maxTargets) },
+  "cluster-name": { type: "string", default: DEFAULT_CLUSTER_NAME },
   "worker-threads": { type: "string", default: "5" },
   "rate-limit-qps": { type: "string", default: "50" },
   "rate-limit-burst": { type: "string", default: "100" },
@@ -259,6 +262,7 @@ function parseAll(
     sourceNamespaces: globs("source-namespaces"),
     requireNamespaceOptIn: booleans["require-namespace-opt-in"] ?? false,
     maxTargets: int("max-targets", 1),
+    clusterName: clusterName(str("cluster-name"), errors),
     stripLabelPrefixes: list("strip-label-prefixes"),
     stripAnnotationPrefixes: list("strip-annotation-prefixes"),
     transformLimits: {
@@ -293,4 +297,11 @@ function parseAll(
   };
   if (errors.length > 0) return { ok: false, error: errors.join("\n") };
   return { ok: true, flags, given };
+}
+
+/** `--cluster-name`: a DNS-1123 label (§10). */
+function clusterName(value: string, errors: string[]): string {
+  const err = clusterNameError(value);
+  if (err) errors.push(`--cluster-name: ${err}`);
+  return value;
 }

@@ -24,6 +24,7 @@
  */
 import {
   keyForSource,
+  keysForLink,
   keysForMirror,
   keysForNamespace,
   keysForSource,
@@ -36,7 +37,9 @@ import { type Clock, systemClock } from "../runtime/clock.ts";
 import type { Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 import { controllerLabel } from "../../core/group_kind.ts";
-import { parseKey } from "./queue_keys.ts";
+import { linkKey, linkOfKey, parseKey, sourceKey } from "./queue_keys.ts";
+import { ClusterLinks } from "./cluster_links.ts";
+import { DEFAULT_CLUSTER_NAME } from "../../core/markers.ts";
 import { Reconciler } from "./reconciler.ts";
 import { runWorker } from "./work_loop.ts";
 import { WorkQueue } from "./work_queue.ts";
@@ -50,6 +53,11 @@ export interface ControllerOptions {
   identity: string;
   /** Time for the queue, the caches, resyncs and fights; the process's clock by default. */
   clock?: Clock;
+  /**
+   * Makes a read-only client for a cluster link's upstream from its kubeconfig (§10). Without it, link
+   * Secrets are not watched.
+   */
+  connect?: (kubeconfig: string, cluster: string) => KubeClient;
 }
 
 /** The mirroring controller. */
@@ -57,6 +65,8 @@ export class Controller {
   readonly queue: WorkQueue;
   readonly watches: KindWatches;
   readonly reconciler: Reconciler;
+  /** Cluster links (§10), when the controller may connect to upstreams. */
+  readonly links?: ClusterLinks;
   #leader = false;
   #stopped = false;
   /** Aborted when the Lease is lost or the process stops: every write carries its signal. */
@@ -82,28 +92,61 @@ export class Controller {
         for (const key of keysForMirror(gk, obj, old)) this.#enqueue(key);
       },
       namespace: (ns, old) => {
-        for (const key of keysForNamespace(ns, old, this.watches.kinds, options.flags.config)) {
+        for (
+          const key of keysForNamespace(ns, old, this.watches.kinds, options.flags.config, this.#linkSources)
+        ) {
           this.#enqueue(key);
         }
       },
+      kinds: (kinds) => this.links?.watchKinds(kinds),
     });
+    if (options.connect) {
+      this.links = new ClusterLinks({
+        client: options.client,
+        connect: options.connect,
+        namespace: options.flags.leaderElectionNamespace,
+        clusterName: options.flags.config.clusterName ?? DEFAULT_CLUSTER_NAME,
+        idleTimeoutMs: options.flags.watchIdleTimeoutMs,
+        log: options.log,
+        metrics: options.metrics,
+        clock: this.#clock,
+      }, {
+        source: (cluster, gk, obj) => {
+          const key = sourceKey(gk, obj.metadata?.namespace ?? "", obj.metadata?.name ?? "", cluster);
+          this.reconciler.noteChange(key);
+          this.#enqueue(key);
+        },
+        link: (secret, clusters) => {
+          this.#enqueue(linkKey(secret));
+          for (const c of clusters) {
+            for (const key of keysForLink(c, this.watches.kinds, this.#linkSources)) this.#enqueue(key);
+          }
+        },
+      });
+    }
     this.reconciler = new Reconciler({
       ...options,
       namespaces: this.watches.namespaces,
       kind: (gk) => this.watches.kinds.get(gk),
       kinds: () => this.watches.kinds.values(),
       now: () => this.#clock.now(),
+      ...(this.links ? { links: this.links } : {}),
     });
   }
 
+  /** The sources read through links, per kind, for the event handlers. */
+  readonly #linkSources = (gk: string) =>
+    [...(this.links?.sourcesOfKind(gk) ?? [])].map(({ cluster, sources }) => ({ cluster, sources }));
+
   /** Whether every cache has synced and discovery has run once. */
   get ready(): boolean {
-    return this.watches.ready;
+    return this.watches.ready && (this.links?.hasSynced ?? true);
   }
 
   /** Starts the caches and discovery; resolves once they are synced. */
   async start(): Promise<void> {
-    await this.watches.start();
+    // Link Secrets are listed before the first plan: a link not seen yet must not read as removed.
+    await Promise.all([this.links?.start(), this.watches.start()]);
     this.#scheduleResync();
     this.#log.info("caches synced", {
       kinds: this.watches.kinds.size,
@@ -117,8 +160,14 @@ export class Controller {
     this.#lead(true);
     const worker = {
       queue: this.queue,
-      reconcile: (key: string, signal?: AbortSignal) => this.reconciler.reconcile(key, signal),
+      reconcile: async (key: string, signal?: AbortSignal) => {
+        const result = await this.reconciler.reconcile(key, signal);
+        // A link's source reconciled: its link-status is looked at again shortly (once for many).
+        if (result.cluster) this.#linkStatusSoon(result.cluster);
+        return result;
+      },
       label: (key: string) => {
+        if (linkOfKey(key) !== undefined) return "ClusterLink";
         const gk = parseKey(key).gk;
         const k = this.watches.kinds.get(gk);
         return k ? controllerLabel(k.kind) : gk;
@@ -150,6 +199,7 @@ export class Controller {
     this.#writes.abort(new Error("the controller stopped"));
     await Promise.all(this.#workers);
     this.watches.stop();
+    this.links?.stop();
   }
 
   /** The one owner of the leader gauge: 1 exactly while this replica works the queue and may write. */
@@ -171,6 +221,15 @@ export class Controller {
 
   #resync(): void {
     this.reconciler.pruneFights();
-    for (const key of resyncKeys(this.watches.kinds)) this.#enqueue(key);
+    for (const key of resyncKeys(this.watches.kinds, this.#linkSources)) this.#enqueue(key);
+    for (const name of this.links?.links.keys() ?? []) this.#enqueue(linkKey(name));
+  }
+
+  #linkStatusSoon(cluster: string): void {
+    for (const [name, link] of this.links?.links ?? []) {
+      if (link.cluster === cluster && this.#leader && !this.#stopped) {
+        this.queue.addAfter(linkKey(name), 1000);
+      }
+    }
   }
 }

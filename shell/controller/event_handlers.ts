@@ -22,7 +22,7 @@ import { mayTarget } from "../../core/targets.ts";
 import type { KubeObject } from "../../core/types.ts";
 import type { ObjectCache } from "../kube/informer.ts";
 import { isPullingObject } from "../../core/pull.ts";
-import { BY_NAMESPACE, BY_PULL_FROM, BY_SOURCE } from "./mirror_indexes.ts";
+import { BY_CLUSTER, BY_NAMESPACE, BY_PULL_FROM, BY_SOURCE } from "./mirror_indexes.ts";
 import { sourceKey } from "./queue_keys.ts";
 
 /** The caches of one kind, as the handlers read them. */
@@ -53,10 +53,13 @@ export function keysForSource(gk: string, obj: KubeObject, sources: ObjectCache)
 export function keysForMirror(gk: string, obj: KubeObject, old?: KubeObject): string[] {
   const keys = new Set<string>();
   for (const o of [old ? mirrorSourceOf(old) : undefined, mirrorSourceOf(obj)]) {
-    if (o) keys.add(sourceKey(gk, o.namespace, o.name));
+    if (o) keys.add(sourceKey(gk, o.namespace, o.name, o.cluster));
   }
   return [...keys];
 }
+
+/** The sources read through links, per kind, as the handlers read them (§10). */
+export type LinkSources = (gk: string) => Iterable<{ cluster: string; sources: ObjectCache }>;
 
 /** The sources a namespace's change wakes; none when neither its labels nor its phase changed. */
 export function keysForNamespace(
@@ -64,6 +67,7 @@ export function keysForNamespace(
   old: KubeObject | undefined,
   kinds: Iterable<[string, WatchedKind]>,
   config: MirrorConfig,
+  links?: LinkSources,
 ): string[] {
   const name = ns.metadata?.name ?? "";
   const same = old !== undefined &&
@@ -79,6 +83,13 @@ export function keysForNamespace(
       // An invalid source is woken too: cheap, and it keeps its Event current.
       if (!parsed.ok || mayTarget(parsed.spec.targets, name)) keys.add(keyForSource(gk, s));
     }
+    for (const link of links?.(gk) ?? []) {
+      for (const s of link.sources.list()) {
+        const parsed = parseSource(s, config);
+        if (parsed.ok && !mayTarget(parsed.spec.targets, name)) continue;
+        keys.add(sourceKey(gk, s.metadata?.namespace ?? "", s.metadata?.name ?? "", link.cluster));
+      }
+    }
     for (const m of k.mirrors.byIndex(BY_NAMESPACE, name)) {
       for (const key of keysForMirror(gk, m)) keys.add(key);
     }
@@ -86,15 +97,45 @@ export function keysForNamespace(
   return [...keys];
 }
 
-/** Every source, and every set of mirrors (whose source may have left the cache). */
-export function resyncKeys(kinds: Iterable<[string, WatchedKind]>): string[] {
+/** Every source (local and through links), and every set of mirrors (whose source may have left the cache). */
+export function resyncKeys(kinds: Iterable<[string, WatchedKind]>, links?: LinkSources): string[] {
   const keys = new Set<string>();
   for (const [gk, k] of kinds) {
     for (const s of k.sources.list()) keys.add(keyForSource(gk, s));
-    for (const sk of k.mirrors.indexValues(BY_SOURCE)) {
-      const [ns, name] = sk.split("/");
-      keys.add(sourceKey(gk, ns, name));
+    for (const link of links?.(gk) ?? []) {
+      for (const s of link.sources.list()) {
+        keys.add(sourceKey(gk, s.metadata?.namespace ?? "", s.metadata?.name ?? "", link.cluster));
+      }
+    }
+    for (const sk of k.mirrors.indexValues(BY_SOURCE)) keys.add(keyOfIndexValue(gk, sk));
+  }
+  return [...keys];
+}
+
+/** The keys of every source of one link (§10): its upstream sources and the sources its mirrors name. */
+export function keysForLink(
+  cluster: string,
+  kinds: Iterable<[string, WatchedKind]>,
+  links: LinkSources,
+): string[] {
+  const keys = new Set<string>();
+  for (const [gk, k] of kinds) {
+    for (const link of links(gk)) {
+      if (link.cluster !== cluster) continue;
+      for (const s of link.sources.list()) {
+        keys.add(sourceKey(gk, s.metadata?.namespace ?? "", s.metadata?.name ?? "", cluster));
+      }
+    }
+    for (const m of k.mirrors.byIndex(BY_CLUSTER, cluster)) {
+      for (const key of keysForMirror(gk, m)) keys.add(key);
     }
   }
   return [...keys];
+}
+
+/** A {@link BY_SOURCE} index value back to the source's key. */
+function keyOfIndexValue(gk: string, value: string): string {
+  const hash = value.indexOf("#");
+  const [ns, name] = value.slice(hash + 1).split("/");
+  return sourceKey(gk, ns, name, hash >= 0 ? value.slice(0, hash) : undefined);
 }

@@ -61,6 +61,8 @@ export interface WatchEvents {
   source(gk: string, obj: KubeObject, old?: KubeObject): void;
   mirror(gk: string, obj: KubeObject, old?: KubeObject): void;
   namespace(ns: KubeObject, old?: KubeObject): void;
+  /** The kinds watched, after each discovery (cluster links watch the same kinds upstream). */
+  kinds?(kinds: MirrorableKind[]): void;
 }
 
 /** What the watches need. */
@@ -172,6 +174,7 @@ export class KindWatches {
     for (const d of diff.keep) this.kinds.get(groupKindKey(d.kind))!.missingVerbs = d.missingVerbs;
     const added = diff.start.map((d) => this.#watch(d));
     metrics.watchedKinds.set(this.kinds.size);
+    this.events.kinds?.([...this.kinds.values()].map((k) => k.kind));
     if (added.length > 0 || !this.#discovered) {
       log.info("resource discovery", {
         kinds: [...this.kinds.values()].map((k) => resourceType(k.kind)),

@@ -24,6 +24,15 @@ export const BY_NAME = "name";
 export const BY_SOURCE = "source";
 /** Index of mirrors by namespace. */
 export const BY_NAMESPACE = "namespace";
+/** Index of mirrors of a link's sources by the link's cluster (§10); local mirrors are not in it. */
+export const BY_CLUSTER = "cluster";
+
+/** The {@link BY_SOURCE} value of a source: `namespace/name`, or `cluster#namespace/name` across clusters. */
+export function sourceIndexValue(owner: { namespace: string; name: string; cluster?: string }): string {
+  return owner.cluster
+    ? `${owner.cluster}#${owner.namespace}/${owner.name}`
+    : `${owner.namespace}/${owner.name}`;
+}
 
 /** Index of sources' cache: pulling objects by the source their `pull-from` names, `namespace/name`. */
 export const BY_PULL_FROM = "pull-from";
@@ -43,7 +52,11 @@ export const MIRROR_INDEXERS = {
   [BY_NAME]: (m: KubeObject): string[] => [m.metadata?.name ?? ""],
   [BY_SOURCE]: (m: KubeObject): string[] => {
     const owner = mirrorSourceOf(m);
-    return owner ? [`${owner.namespace}/${owner.name}`] : [];
+    return owner ? [sourceIndexValue(owner)] : [];
   },
   [BY_NAMESPACE]: (m: KubeObject): string[] => [m.metadata?.namespace ?? ""],
+  [BY_CLUSTER]: (m: KubeObject): string[] => {
+    const cluster = mirrorSourceOf(m)?.cluster;
+    return cluster ? [cluster] : [];
+  },
 };

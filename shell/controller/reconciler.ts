@@ -25,15 +25,17 @@
  * ```
  * @module
  */
-import { controllerLabel, kindLabel, rbacResource } from "../../core/group_kind.ts";
-import { ANNOTATION_PULL_FROM, LABEL_MIRROR } from "../../core/markers.ts";
+import { namesCluster } from "../../core/cluster_link.ts";
+import { controllerLabel, groupKindKey, kindLabel, rbacResource } from "../../core/group_kind.ts";
+import { ANNOTATION_PULL_FROM, DEFAULT_CLUSTER_NAME, LABEL_MIRROR } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
-import type { PlanAction, SourcePlan } from "../../core/plan.ts";
+import type { LinkPeer, PlanAction, SourcePlan } from "../../core/plan.ts";
+import { isEnabledSource, parseSource } from "../../core/source_spec.ts";
 import { type KeySnapshot, planKey } from "../../core/plan_key.ts";
 import { isPullingObject, parsePullFrom } from "../../core/pull.ts";
 import { decideSourceStatus, ERROR_TYPES, type ExecutionOutcome } from "../../core/status.ts";
 import { rfc3339 } from "../../core/time.ts";
-import { type KubeObject, namespaceInfo } from "../../core/types.ts";
+import { type KubeObject, namespaceInfo, type SourceRef } from "../../core/types.ts";
 import type { ControllerFlags } from "../config/flags.ts";
 import { ApiError, ignoreNotFound, type KubeClient, resourcePath } from "../kube/client.ts";
 import type { ObjectCache } from "../kube/informer.ts";
@@ -42,8 +44,10 @@ import type { Metrics } from "../runtime/metrics.ts";
 import { executeAction } from "./executor.ts";
 import { Fights } from "./fights.ts";
 import type { KindState } from "./kind_watches.ts";
-import { BY_NAME } from "./mirror_indexes.ts";
-import { parseKey } from "./queue_keys.ts";
+import { BY_CLUSTER, BY_NAME } from "./mirror_indexes.ts";
+import { linkOfKey, parseKey } from "./queue_keys.ts";
+import type { ClusterLinks } from "./cluster_links.ts";
+import { LinkStatusWriter } from "./link_status.ts";
 import { SourceStatusWriter } from "./source_status.ts";
 import { direction, type ReconcileResult } from "./work_loop.ts";
 
@@ -61,7 +65,15 @@ export interface ReconcilerDeps {
   kinds?(): Iterable<KindState>;
   /** Wall-clock milliseconds (fights, stale snapshots, last-sync-time); the default is Date.now. */
   now?: () => number;
+  /** The cluster links (§10), when any may exist. */
+  links?: LinkView;
 }
+
+/** What the reconciler reads of the cluster links. */
+export type LinkView = Pick<
+  ClusterLinks,
+  "scope" | "sources" | "sourcesOfKind" | "links" | "secrets" | "isUp"
+>;
 
 /** What came of carrying out a plan, and when to look again. */
 interface Execution extends ExecutionOutcome {
@@ -77,6 +89,7 @@ const WRITES_AT_ONCE = 8;
 /** Reconciles keys. */
 export class Reconciler {
   readonly status: SourceStatusWriter;
+  readonly linkStatus: LinkStatusWriter;
   /**
    * Objects at a mirror's name that are not labelled mirrors, found by a create that met AlreadyExists,
    * with when they were read: the label-filtered watch never shows them. Read again once a resync
@@ -97,6 +110,7 @@ export class Reconciler {
       repeatEventsAfterMs: deps.flags.resyncPeriodMs,
       now: this.#now,
     });
+    this.linkStatus = new LinkStatusWriter(deps.client, this.status);
   }
 
   /** Notes that a source changed, for the propagation lag of its next writes. */
@@ -111,6 +125,8 @@ export class Reconciler {
 
   /** Reconciles one key. Throws only for an API failure outside the writes (the work loop backs off). */
   async reconcile(key: string, signal?: AbortSignal): Promise<ReconcileResult> {
+    const link = linkOfKey(key);
+    if (link !== undefined) return await this.#reconcileLink(link, signal);
     const k = this.deps.kind(parseKey(key).gk);
     if (!k) return { requeue: "no" };
     const snapshot = await this.#snapshot(k, key, signal);
@@ -120,19 +136,50 @@ export class Reconciler {
     return {
       ...this.#result(done, recorded, signal),
       ...(plan.direction ? { direction: plan.direction } : {}),
+      ...(snapshot.ref.cluster ? { cluster: snapshot.ref.cluster } : {}),
     };
+  }
+
+  /** A link Secret's own key: its Events and `link-status`, from the caches. */
+  async #reconcileLink(name: string, signal?: AbortSignal): Promise<ReconcileResult> {
+    const links = this.deps.links;
+    const link = links?.links.get(name);
+    if (!links || !link) {
+      this.linkStatus.forget(name);
+      return { requeue: "no" };
+    }
+    const cluster = link.cluster;
+    let sources = 0;
+    let mirrors = 0;
+    const clusterName = this.deps.flags.config.clusterName ?? DEFAULT_CLUSTER_NAME;
+    for (const k of this.deps.kinds?.() ?? []) {
+      if (!cluster) break;
+      mirrors += k.mirrors.byIndex(BY_CLUSTER, cluster).length;
+      for (const s of links.sources(cluster, groupKindKey(k.kind))?.list() ?? []) {
+        const parsed = parseSource(s, { ...this.deps.flags.config, sourceNamespaces: [] });
+        if (isEnabledSource(s) && parsed.ok && namesCluster(parsed.spec.clusters, clusterName, true)) {
+          sources++;
+        }
+      }
+    }
+    const counts = { sources, mirrors, errors: cluster ? this.linkStatus.errorCount(cluster) : 0 };
+    const log = this.deps.log.with({ link: name, cluster });
+    const recorded = await this.linkStatus.record(link, links.isUp(link), counts, links.secrets, log, signal);
+    return { requeue: recorded === "conflict" ? "backoff" : "no" };
   }
 
   /** 1. What is known about the key: the caches, plus the reads the cache cannot answer. */
   async #snapshot(k: KindState, key: string, signal?: AbortSignal): Promise<KeySnapshot> {
-    const { namespace, name } = parseKey(key);
+    const { namespace, name, cluster } = parseKey(key);
     const r = k.kind;
     const ref = {
       apiVersion: r.group ? `${r.group}/${r.version}` : r.version,
       kind: r.kind,
       namespace,
       name,
+      ...(cluster ? { cluster } : {}),
     };
+    if (cluster) return await this.#linkSnapshot(k, key, ref, cluster, signal);
     const time = { now: rfc3339(this.#now()), clock: () => performance.now() };
     const base = { ref, config: this.deps.flags.config, time };
     let source = k.sources.get(`${namespace}/${name}`);
@@ -155,6 +202,47 @@ export class Reconciler {
       peers: k.sources.list().filter((p) => p.metadata?.name === name && p.metadata?.namespace !== namespace),
       namespaces: this.deps.namespaces.list().map(namespaceInfo),
       ...pull,
+    };
+  }
+
+  /** A link's source (§10): read from the link's cache; its mirrors and peers from this cluster's. */
+  async #linkSnapshot(
+    k: KindState,
+    key: string,
+    ref: SourceRef,
+    cluster: string,
+    signal?: AbortSignal,
+  ): Promise<KeySnapshot> {
+    const time = { now: rfc3339(this.#now()), clock: () => performance.now() };
+    const base = { ref, config: this.deps.flags.config, time };
+    const gk = groupKindKey(k.kind);
+    const link = this.deps.links?.scope(cluster);
+    const source = this.deps.links?.sources(cluster, gk)?.get(`${ref.namespace}/${ref.name}`);
+    if (k.missingVerbs.length > 0) {
+      const missingRights = { verbs: k.missingVerbs, resource: rbacResource(k.kind) };
+      return { ...base, source, observed: [], namespaces: [], missingRights, ...(link ? { link } : {}) };
+    }
+    const observed = k.mirrors.byIndex(BY_NAME, ref.name);
+    for (const f of await this.#foreignObjects(k, key, signal)) {
+      if (!observed.some((o) => o.metadata?.namespace === f.metadata?.namespace)) observed.push(f);
+    }
+    const linkPeers: LinkPeer[] = [];
+    for (const l of this.deps.links?.sourcesOfKind(gk) ?? []) {
+      for (const s of l.sources.list()) {
+        if (
+          s.metadata?.name !== ref.name || (l.cluster === cluster && s.metadata?.namespace === ref.namespace)
+        ) continue;
+        linkPeers.push({ link: l.scope, source: s });
+      }
+    }
+    return {
+      ...base,
+      source,
+      observed,
+      peers: k.sources.list().filter((p) => p.metadata?.name === ref.name),
+      linkPeers,
+      namespaces: this.deps.namespaces.list().map(namespaceInfo),
+      ...(link ? { link } : {}),
     };
   }
 
@@ -280,18 +368,29 @@ export class Reconciler {
     signal?: AbortSignal,
   ): Promise<"recorded" | "conflict"> {
     const label = controllerLabel(k.kind);
+    const cluster = snapshot.ref.cluster;
     for (const e of plan.errors) {
       const errorType = e.reason ? snakeCase(e.reason) : ERROR_TYPES[e.kind];
       this.deps.metrics.syncErrors.inc({
         controller: label,
         error_type: errorType,
         ...direction(plan),
+        ...(cluster ? { cluster } : {}),
       });
       if (e.kind === "transform") this.deps.metrics.transformErrors.inc({ controller: label });
     }
     if (signal?.aborted) return "recorded";
     const { source, ref } = snapshot;
-    const log = this.deps.log.with({ source: `${ref.namespace}/${ref.name}`, kind: ref.kind });
+    const log = this.deps.log.with({ source: `${ref.namespace}/${ref.name}`, kind: ref.kind, cluster });
+    if (cluster) {
+      // The upstream is never written (§10): what a source's author would read in sync-status is
+      // told to the link's administrator, on the link Secret.
+      this.linkStatus.noteErrors(cluster, key, plan.errors);
+      const link = [...(this.deps.links?.links.values() ?? [])].find((l) => l.cluster === cluster);
+      if (link) await this.linkStatus.reportSourceErrors(link.secret, key, cluster, plan.errors, log, signal);
+      if (!source && !done.pending) this.#forgetSource(key);
+      return "recorded";
+    }
     if (source) {
       const status = decideSourceStatus({ source: done.pulled ?? source, plan, outcome: done });
       return await this.status.apply(k.kind, k.sources, key, done.pulled ?? source, status, log, signal) ===

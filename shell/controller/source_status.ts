@@ -103,7 +103,7 @@ export class SourceStatusWriter {
         continue;
       }
       fresh.set(e.message, now);
-      log.warn(e.message, { reason: e.reason });
+      (e.type === "Normal" ? log.info : log.warn)(e.message, { reason: e.reason });
       try {
         await recordEvent(this.client, source, {
           type: "Warning",

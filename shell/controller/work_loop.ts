@@ -46,6 +46,8 @@ export type ReconcileResult =
   & {
     /** `pull` when the key was a pulling object (§9): the reconcile metrics say so. */
     direction?: "push" | "pull";
+    /** The upstream cluster when the key was read through a link (§10). */
+    cluster?: string;
   };
 
 /** What a worker needs. */
@@ -92,6 +94,7 @@ export async function processKey(w: WorkerDeps, key: string): Promise<void> {
       controller: label,
       result: outcome,
       ...direction(result), // pushed mirrors keep the series they always had
+      ...(result.cluster ? { cluster: result.cluster } : {}),
     });
     if (result.requeue === "backoff") w.queue.addRateLimited(key);
     else {

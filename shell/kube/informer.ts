@@ -63,6 +63,11 @@ export interface ObjectCache {
 /** Change callbacks; they must not block. */
 export interface InformerHandlers {
   onChange(type: "ADDED" | "MODIFIED" | "DELETED", obj: KubeObject, old?: KubeObject): void;
+  /**
+   * Whether the API server answers: false on each failed list or watch, true once a list or a watch
+   * succeeds again (a cluster link's health, §10).
+   */
+  onHealth?(up: boolean, error?: unknown): void;
 }
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
@@ -281,6 +286,7 @@ export class Informer implements ObjectCache {
       this.#hasSynced = true;
       this.#synced.resolve();
     }
+    this.handlers.onHealth?.(true);
   }
 
   #apply(event: WatchEvent): void {
@@ -345,6 +351,7 @@ export class Informer implements ObjectCache {
       } catch (e) {
         if (this.#stopped) break;
         failures++;
+        this.handlers.onHealth?.(false, e);
         // After repeated failures, relist: the resourceVersion may be too old.
         if (isStatus(e, 410) || failures >= 3) needList = true;
         await this.#backOff(e, failures);
@@ -376,6 +383,7 @@ export class Informer implements ObjectCache {
       this.#abort?.();
     }, (err) => ended.resolve(err));
     this.#touch();
+    this.handlers.onHealth?.(true);
     const err = await ended.promise;
     this.#abort = undefined;
     if (gone) return "expired";

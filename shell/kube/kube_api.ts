@@ -52,6 +52,17 @@ export function loadKubeConfig(path: string | undefined, context?: string): k8s.
   return withSystemRoots(kc);
 }
 
+/**
+ * A kubeconfig given as text (a cluster link's, §10), used as is: token, client certificate, exec plugin
+ * or none, its CA or the system's.
+ */
+export function kubeConfigFromText(text: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(text);
+  if (!kc.getCurrentCluster()) throw new Error("the kubeconfig has no current context with a cluster");
+  return withSystemRoots(kc);
+}
+
 /** The namespace of the kubeconfig's current context, as kubectl reads it (`default` when unset). */
 export function contextNamespace(kc: k8s.KubeConfig): string {
   return kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";

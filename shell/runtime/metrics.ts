@@ -16,10 +16,11 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 /** Every metric the controller exports. */
 export interface Metrics {
   registry: Registry;
-  reconcileTotal: Counter<"controller" | "result" | "direction">;
+  /** `cluster` only on keys read through a link (§10), `direction` only on pulls. */
+  reconcileTotal: Counter<"controller" | "result" | "direction" | "cluster">;
   reconcileDuration: Histogram<"controller">;
   mirrorResources: Gauge<"kind">;
-  syncErrors: Counter<"controller" | "error_type" | "direction">;
+  syncErrors: Counter<"controller" | "error_type" | "direction" | "cluster">;
   workqueueDepth: Gauge<"name">;
   workqueueAdds: Counter<"name">;
   workqueueRetries: Counter<"name">;
@@ -42,6 +43,8 @@ export interface Metrics {
   heapReleases: Counter;
   /** 1 for each kind discovery found but the controller's identity may not serve fully. */
   forbiddenKinds: Gauge;
+  /** 1 while a cluster link's upstream answers and its watches are listed, 0 otherwise (§10). */
+  clusterLinkUp: Gauge<"cluster">;
 }
 
 /** Creates the metrics on a fresh registry. */
@@ -60,7 +63,7 @@ export function createMetrics(): Metrics {
       name: "kubemirror_reconcile_total",
       help:
         'Reconciliations of sources and pulling objects, by controller (kind), result (success, error, requeue); pulls carry direction="pull".',
-      labelNames: ["controller", "result", "direction"] as const,
+      labelNames: ["controller", "result", "direction", "cluster"] as const,
       registers: r,
     }),
     reconcileDuration: new Histogram({
@@ -91,7 +94,7 @@ export function createMetrics(): Metrics {
     syncErrors: new Counter({
       name: "kubemirror_sync_errors_total",
       help: 'Failures while mirroring, by controller (kind) and error type; pulls carry direction="pull".',
-      labelNames: ["controller", "error_type", "direction"] as const,
+      labelNames: ["controller", "error_type", "direction", "cluster"] as const,
       registers: r,
     }),
     workqueueDepth: new Gauge({
@@ -182,6 +185,13 @@ export function createMetrics(): Metrics {
       help:
         "Mirrorable kinds the controller's ServiceAccount may not fully serve (1 each); access is read-only (sources get an Event) or none (not watched).",
       labelNames: ["kind", "access"],
+      registers: r,
+    }),
+    clusterLinkUp: new Gauge({
+      name: "kubemirror_cluster_link_up",
+      help:
+        "1 while a cluster link's upstream answers and every watch through it is listed, 0 while it does not.",
+      labelNames: ["cluster"] as const,
       registers: r,
     }),
   };

@@ -1,0 +1,327 @@
+/**
+ * Cluster links (docs/CONTRACT.md §10): the link Secrets in the controller's namespace, and through each
+ * link one label-filtered watch per mirrored kind on the upstream, read-only. A link is up while every
+ * one of its watches has listed and none is failing; while it is not, its sources keep the cache they
+ * had and nothing is planned for them. Links are picked up, changed and dropped while running. Standbys
+ * keep these caches warm too; only the leader's queue acts on their events.
+ *
+ * @example
+ * ```ts
+ * import { ClusterLinks } from "./cluster_links.ts";
+ * import type { KubeClient } from "../kube/client.ts";
+ * import { createLogger } from "../runtime/log.ts";
+ * import { createMetrics } from "../runtime/metrics.ts";
+ * declare const client: KubeClient;
+ * const links = new ClusterLinks({ client, connect: () => client, namespace: "kubemirror", clusterName: "edge",
+ *   idleTimeoutMs: 300_000, log: createLogger("info"), metrics: createMetrics() }, {
+ *   source: (cluster, gk, obj) => console.log("upstream source changed", cluster, gk, obj.metadata?.name),
+ *   link: (secret) => console.log("link changed", secret),
+ * });
+ * await links.start();
+ * links.scope("hub"); // undefined: no link names cluster "hub"
+ * ```
+ * @module
+ */
+import { type LinkScope, parseLink } from "../../core/cluster_link.ts";
+import { groupKindKey, kindLabel, rbacResource } from "../../core/group_kind.ts";
+import { LABEL_CLUSTER_LINK, LABEL_ENABLED } from "../../core/markers.ts";
+import type { MirrorableKind } from "../../core/mirrorable.ts";
+import type { KubeObject } from "../../core/types.ts";
+import { isStatus, type KubeClient, resourcePath } from "../kube/client.ts";
+import { Informer, type ObjectCache } from "../kube/informer.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
+import { errorMessage, type Logger } from "../runtime/log.ts";
+import type { Metrics } from "../runtime/metrics.ts";
+import { SOURCE_INDEXERS } from "./mirror_indexes.ts";
+
+/** What the links need. */
+export interface LinkDeps {
+  /** The local API client: reads the link Secrets. */
+  client: KubeClient;
+  /** Makes a client for an upstream from a link's kubeconfig; throws when the kubeconfig is unusable. */
+  connect(kubeconfig: string, cluster: string): KubeClient;
+  /** The controller's namespace, where link Secrets live. */
+  namespace: string;
+  /** This controller's `--cluster-name`. */
+  clusterName: string;
+  idleTimeoutMs: number;
+  log: Logger;
+  metrics: Metrics;
+  clock?: Clock;
+}
+
+/** Where link events go. */
+export interface LinkEvents {
+  /** An upstream source changed (or a link's relist found it). */
+  source(cluster: string, gk: string, obj: KubeObject, old?: KubeObject): void;
+  /** A link Secret, its health or its cluster changed: its status, and its keys, need a look. */
+  link(secret: string, clusters: readonly string[]): void;
+}
+
+/** One link Secret, as the controller holds it. */
+export interface LinkState {
+  /** The link Secret as last read. */
+  secret: KubeObject;
+  /** The upstream cluster its Secret names now, or named when it was last valid. */
+  cluster?: string;
+  /** What is wrong with the Secret, when it is invalid (its mirrors are kept). */
+  invalid?: string;
+  /** The last failure talking to the upstream. */
+  error?: string;
+  /** The upstream's sources, per `group/Kind`. */
+  sources: Map<string, Informer>;
+  /** Kinds the upstream does not serve (404): empty, and looked for again at the next discovery. */
+  absent: Set<string>;
+  /** Kinds whose watch is failing now. */
+  failing: Set<string>;
+  /** The kubeconfig the watches were made with. */
+  kubeconfig?: string;
+  client?: KubeClient;
+  allowedNamespaces: string[];
+  /** What the Secret said when last read, to tell a change that matters from a status write. */
+  signature?: string;
+}
+
+/** The link Secrets and their upstream watches. */
+export class ClusterLinks {
+  /** Link Secrets by name. */
+  readonly links = new Map<string, LinkState>();
+  readonly secrets: Informer;
+  #kinds: MirrorableKind[] = [];
+  #stopped = false;
+  readonly #clock: Clock;
+
+  constructor(readonly deps: LinkDeps, readonly events: LinkEvents) {
+    this.#clock = deps.clock ?? systemClock;
+    this.secrets = new Informer(
+      deps.client,
+      {
+        path: `/api/v1/namespaces/${encodeURIComponent(deps.namespace)}/secrets`,
+        name: "cluster-links",
+        labelSelector: `${LABEL_CLUSTER_LINK}=true`,
+        idleTimeoutMs: deps.idleTimeoutMs,
+      },
+      {
+        onChange: (type, secret) => this.#onSecret(type, secret),
+      },
+      deps.log,
+      deps.metrics,
+      this.#clock,
+    );
+  }
+
+  /** Whether the link Secrets are listed (link caches sync on their own: a down link must not hold readiness). */
+  get hasSynced(): boolean {
+    return this.secrets.hasSynced;
+  }
+
+  /** Starts watching link Secrets; resolves once they are listed. */
+  async start(): Promise<void> {
+    this.secrets.start();
+    await this.secrets.synced;
+  }
+
+  /** Watches these kinds through every link (after each discovery). */
+  watchKinds(kinds: Iterable<MirrorableKind>): void {
+    this.#kinds = [...kinds];
+    for (const link of this.links.values()) this.#syncWatches(link);
+  }
+
+  /** The link naming `cluster`, as a plan sees it; undefined when no link Secret names it. */
+  scope(cluster: string): LinkScope | undefined {
+    const link = this.#byCluster(cluster);
+    if (!link) return undefined;
+    return { cluster, allowedNamespaces: link.allowedNamespaces, up: this.isUp(link) };
+  }
+
+  /** The upstream sources of one kind through the link naming `cluster`. */
+  sources(cluster: string, gk: string): ObjectCache | undefined {
+    return this.#byCluster(cluster)?.sources.get(gk);
+  }
+
+  /** Every link's upstream sources of one kind, with the link. */
+  *sourcesOfKind(gk: string): Iterable<{ cluster: string; scope: LinkScope; sources: ObjectCache }> {
+    for (const link of this.links.values()) {
+      const sources = link.sources.get(gk);
+      if (!link.cluster || !sources) continue;
+      yield { cluster: link.cluster, scope: this.scope(link.cluster)!, sources };
+    }
+  }
+
+  /** Whether the link is valid, every kind is listed and no watch is failing. */
+  isUp(link: LinkState): boolean {
+    if (link.invalid || !link.client) return false;
+    if (link.failing.size > 0) return false;
+    for (const [gk, inf] of link.sources) if (!link.absent.has(gk) && !inf.hasSynced) return false;
+    return true;
+  }
+
+  /** Stops every watch. */
+  stop(): void {
+    this.#stopped = true;
+    this.secrets.stop();
+    for (const link of this.links.values()) this.#stopWatches(link);
+  }
+
+  #byCluster(cluster: string): LinkState | undefined {
+    for (const link of this.links.values()) if (link.cluster === cluster) return link;
+    return undefined;
+  }
+
+  #onSecret(type: "ADDED" | "MODIFIED" | "DELETED", secret: KubeObject): void {
+    const name = secret.metadata?.name ?? "";
+    const before = this.links.get(name);
+    const clusters = new Set<string>(before?.cluster ? [before.cluster] : []);
+    if (type === "DELETED") {
+      if (before) this.#stopWatches(before);
+      this.links.delete(name);
+      if (before?.cluster) this.#setUp(before.cluster, undefined);
+      this.deps.log.info("cluster link removed: its mirrors are deleted", {
+        link: name,
+        cluster: before?.cluster,
+      });
+      this.events.link(name, [...clusters]);
+      return;
+    }
+    const link: LinkState = before ?? {
+      secret,
+      sources: new Map(),
+      absent: new Set(),
+      failing: new Set(),
+      allowedNamespaces: [],
+    };
+    link.secret = secret;
+    this.links.set(name, link);
+    const parsed = parseLink(secret, this.deps.clusterName);
+    // Our own link-status write changes nothing that matters: it wakes nothing.
+    const signature = JSON.stringify(parsed);
+    if (before && before.signature === signature) return;
+    link.signature = signature;
+    const taken = parsed.ok
+      ? [...this.links.entries()].find(([n, l]) =>
+        n < name && l.cluster === parsed.link.cluster && !l.invalid
+      )
+      : undefined;
+    if (!parsed.ok || taken) {
+      // Invalid: keep the cluster it named when valid, so its mirrors stay (a typo never deletes).
+      link.invalid = parsed.ok
+        ? `link Secret ${taken![0]} already names cluster "${parsed.link.cluster}"`
+        : parsed.errors.map((e) => `${e.key}: ${e.message}`).join("; ");
+      this.#stopWatches(link);
+      this.deps.log.error("cluster link is invalid; its mirrors are kept", {
+        link: name,
+        error: link.invalid,
+      });
+    } else {
+      const l = parsed.link;
+      const renamed = link.cluster !== undefined && link.cluster !== l.cluster;
+      if (renamed || link.kubeconfig !== l.kubeconfig) this.#stopWatches(link);
+      if (renamed) this.#setUp(link.cluster!, undefined);
+      link.invalid = undefined;
+      link.cluster = l.cluster;
+      link.allowedNamespaces = l.allowedNamespaces;
+      if (!link.client) {
+        try {
+          link.client = this.deps.connect(l.kubeconfig, l.cluster);
+          link.kubeconfig = l.kubeconfig;
+          link.error = undefined;
+        } catch (e) {
+          link.invalid = `data.kubeconfig: ${errorMessage(e)}`;
+          this.deps.log.error("cluster link is invalid; its mirrors are kept", {
+            link: name,
+            error: link.invalid,
+          });
+        }
+      }
+      if (link.client) this.#syncWatches(link);
+      clusters.add(l.cluster);
+    }
+    if (link.cluster) this.#setUp(link.cluster, this.isUp(link));
+    this.events.link(name, [...clusters]);
+  }
+
+  /** Starts a watch for every kind the link does not watch yet; stops those no longer mirrored. */
+  #syncWatches(link: LinkState): void {
+    if (this.#stopped || !link.client || !link.cluster) return;
+    const wanted = new Map(this.#kinds.map((k) => [groupKindKey(k), k]));
+    for (const [gk, inf] of link.sources) {
+      if (!wanted.has(gk)) {
+        inf.stop();
+        link.sources.delete(gk);
+        link.failing.delete(gk);
+      }
+    }
+    for (const [gk, kind] of wanted) {
+      if (link.sources.has(gk) && !link.absent.has(gk)) continue;
+      link.sources.get(gk)?.stop();
+      link.absent.delete(gk);
+      link.sources.set(gk, this.#watch(link, kind));
+    }
+  }
+
+  #watch(link: LinkState, kind: MirrorableKind): Informer {
+    const gk = groupKindKey(kind);
+    const cluster = link.cluster!;
+    const name = `link/${cluster}/${rbacResource(kind)}`;
+    const informer: Informer = new Informer(
+      link.client!,
+      {
+        path: resourcePath(kind),
+        name,
+        labelSelector: `${LABEL_ENABLED}=true`,
+        idleTimeoutMs: this.deps.idleTimeoutMs,
+        indexers: SOURCE_INDEXERS,
+      },
+      {
+        onChange: (_type, obj, old) => this.events.source(cluster, gk, obj, old),
+        onHealth: (up, error) => {
+          if (link.sources.get(gk) !== informer) return;
+          const was = this.isUp(link);
+          if (!up && isStatus(error, 404)) {
+            // The upstream does not serve this kind: nothing of it to mirror; looked for again later.
+            informer.stop();
+            link.absent.add(gk);
+            link.failing.delete(gk);
+            this.deps.log.info("the upstream does not serve this kind", { cluster, kind: kindLabel(kind) });
+          } else if (up) {
+            link.failing.delete(gk);
+          } else {
+            link.failing.add(gk);
+            link.error = errorMessage(error);
+          }
+          const now = this.isUp(link);
+          this.#setUp(cluster, now);
+          if (now !== was) {
+            (now ? this.deps.log.info : this.deps.log.error)(
+              now ? "cluster link is up" : "cluster link is down; its mirrors are kept as they are",
+              { cluster, link: link.secret.metadata?.name, ...(now ? {} : { error: link.error }) },
+            );
+            if (now) link.error = undefined;
+            this.events.link(link.secret.metadata?.name ?? "", [cluster]);
+          }
+        },
+      },
+      this.deps.log,
+      this.deps.metrics,
+      this.#clock,
+    );
+    informer.start();
+    // A first list that succeeds only says so through onHealth; an absent kind is settled there too.
+    return informer;
+  }
+
+  #stopWatches(link: LinkState): void {
+    for (const inf of link.sources.values()) inf.stop();
+    link.sources.clear();
+    link.absent.clear();
+    link.failing.clear();
+    link.client = undefined;
+    link.kubeconfig = undefined;
+  }
+
+  #setUp(cluster: string, up: boolean | undefined): void {
+    const gauge = this.deps.metrics.clusterLinkUp;
+    if (up === undefined) gauge.remove({ cluster });
+    else gauge.set({ cluster }, up ? 1 : 0);
+  }
+}
