@@ -11,6 +11,7 @@ import { parseAllDocuments } from "yaml";
 import { isStatus } from "../shell/kube/client.ts";
 import { KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
 import type { KubeObject } from "../core/types.ts";
+import { ESCALATIONS } from "./escalations.ts";
 import { CM, type ControllerProcess, eventually, Harness, ROOT, run, SECRET, source } from "./harness.ts";
 
 const P = "kubemirror.raczylo.com/";
@@ -18,62 +19,6 @@ const CHART = join(ROOT, "charts/kubemirror");
 const NS = "kubemirror-system";
 const SA_USER = `system:serviceaccount:${NS}:kubemirror`;
 const MIDDLEWARES = "/apis/traefik.io/v1alpha1/namespaces";
-
-/** What a cluster-admin would ask about a ServiceAccount before trusting it. */
-const ESCALATIONS: { what: string; attrs: Record<string, string> }[] = [
-  { what: "create pods", attrs: { verb: "create", resource: "pods", namespace: "default" } },
-  {
-    what: "create pods/exec",
-    attrs: { verb: "create", resource: "pods", subresource: "exec", namespace: "default" },
-  },
-  {
-    what: "create clusterrolebindings",
-    attrs: { verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings" },
-  },
-  {
-    what: "bind clusterroles",
-    attrs: { verb: "bind", group: "rbac.authorization.k8s.io", resource: "clusterroles" },
-  },
-  {
-    what: "escalate clusterroles",
-    attrs: { verb: "escalate", group: "rbac.authorization.k8s.io", resource: "clusterroles" },
-  },
-  { what: "impersonate users", attrs: { verb: "impersonate", resource: "users" } },
-  {
-    what: "create serviceaccounts/token",
-    attrs: { verb: "create", resource: "serviceaccounts", subresource: "token", namespace: "kube-system" },
-  },
-  { what: "delete namespaces", attrs: { verb: "delete", resource: "namespaces" } },
-  { what: "update nodes", attrs: { verb: "update", resource: "nodes" } },
-  {
-    what: "update customresourcedefinitions",
-    attrs: { verb: "update", group: "apiextensions.k8s.io", resource: "customresourcedefinitions" },
-  },
-  {
-    what: "create mutatingwebhookconfigurations",
-    attrs: {
-      verb: "create",
-      group: "admissionregistration.k8s.io",
-      resource: "mutatingwebhookconfigurations",
-    },
-  },
-  {
-    what: "create validatingwebhookconfigurations",
-    attrs: {
-      verb: "create",
-      group: "admissionregistration.k8s.io",
-      resource: "validatingwebhookconfigurations",
-    },
-  },
-  {
-    what: "update leases in kube-system",
-    attrs: { verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: "kube-system" },
-  },
-  {
-    what: "create leases in kube-system",
-    attrs: { verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: "kube-system" },
-  },
-];
 
 Deno.test({
   name: "secure by default: least-privilege RBAC and author authorization",

@@ -47,8 +47,8 @@ export interface Cluster {
   kubeconfigForToken(name: string, token: string): Promise<string>;
   /** Every audit event so far (ResponseComplete stage). */
   auditEvents(): Promise<AuditEvent[]>;
-  /** Stops and starts kube-apiserver on the same port, and waits until it is ready. */
-  restartApiServer(): Promise<void>;
+  /** Stops and starts kube-apiserver on the same port (down for `downMs`), and waits until it is ready. */
+  restartApiServer(options?: { downMs?: number }): Promise<void>;
   /** Stops and starts etcd on the same data, and waits until the API server is ready again. */
   restartEtcd(): Promise<void>;
   /** Freezes etcd (SIGSTOP): every request that needs storage hangs until {@link resumeEtcd}. */
@@ -380,8 +380,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as AuditEvent)
         .filter((e) => e.stage === "ResponseComplete");
     },
-    async restartApiServer() {
+    async restartApiServer({ downMs = 0 }: { downMs?: number } = {}) {
       await apiserver.stop();
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       await apiserver.start();
       await waitReady(server, caPem, verbose, "kube-apiserver (restarted)");
     },
