@@ -38,7 +38,7 @@ export interface PlanInput {
   /** Write verbs the controller's identity lacks on a kind, and the resource as RBAC names it (§2). */
   missingRights?: (gk: GroupKind) => { verbs: readonly string[]; resource: string } | undefined;
   /** The links (§10) and the sources read through each: the upstream's labelled objects. */
-  links?: readonly { link: LinkScope; sources: readonly KubeObject[] }[];
+  links?: readonly { link: LinkScope; sources: readonly KubeObject[]; unreadableKinds?: readonly string[] }[];
 }
 
 /** The plan document (docs/CONTRACT.md §7). */
@@ -93,7 +93,11 @@ export function planAll(input: PlanInput): PlanDocument {
       if (!byKind.has(gk)) byKind.set(gk, []);
     }
   }
-  const linkOf = (cluster: string) => (input.links ?? []).find((l) => l.link.cluster === cluster)?.link;
+  // A kind the link may not read is planned as the controller plans it: as down, its mirrors kept.
+  const linkOf = (cluster: string, gk: string) => {
+    const l = (input.links ?? []).find((l) => l.link.cluster === cluster);
+    return l && (l.unreadableKinds ?? []).includes(gk) ? { ...l.link, up: false } : l?.link;
+  };
   for (const [gk, objects] of byKind) {
     const fromLinks = linkSources.get(gk) ?? [];
     const first = objects[0] ?? fromLinks[0].source;
@@ -130,7 +134,7 @@ export function planAll(input: PlanInput): PlanDocument {
     for (const [k, ref] of keys) {
       const source = present.get(k);
       const name = ref.name;
-      const link = ref.cluster ? linkOf(ref.cluster) : undefined;
+      const link = ref.cluster ? linkOf(ref.cluster, gk) : undefined;
       const plan = planKey({
         ref: source && !ref.cluster ? sourceRef(source) : ref,
         source,

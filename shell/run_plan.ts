@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import { KubeApi, loadKubeConfig } from "./kube/kube_api.ts";
+import { KubeApi, kubeConfigFromText, loadKubeConfig } from "./kube/kube_api.ts";
 import { readCluster } from "./plan/cluster_reader.ts";
 import { runPlan } from "./plan/plan_command.ts";
 
@@ -26,6 +26,12 @@ export function runPlanProcess(argv: readonly string[]): Promise<number> {
           burst: flags.rateLimitBurst,
         }),
         flags,
+        // Links (§10) are read with their own kubeconfigs, as the controller reads them.
+        (kubeconfig) =>
+          new KubeApi(kubeConfigFromText(kubeconfig), {
+            qps: flags.rateLimitQps,
+            burst: flags.rateLimitBurst,
+          }),
       ),
   });
 }

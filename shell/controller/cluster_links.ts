@@ -74,12 +74,19 @@ export interface LinkState {
   absent: Set<string>;
   /** Kinds whose watch is failing now. */
   failing: Set<string>;
+  /**
+   * Kinds the link's identity may not list upstream (403): the upstream shares other kinds only. Their
+   * mirrors are kept; looked for again at the next discovery. When every kind is forbidden, the link is down.
+   */
+  forbidden: Set<string>;
   /** The kubeconfig the watches were made with. */
   kubeconfig?: string;
   client?: KubeClient;
   allowedNamespaces: string[];
   /** What the Secret said when last read, to tell a change that matters from a status write. */
   signature?: string;
+  /** Whether the link was up when last said (log, Event, metric). */
+  up?: boolean;
 }
 
 /** The link Secrets and their upstream watches. */
@@ -128,10 +135,12 @@ export class ClusterLinks {
   }
 
   /** The link naming `cluster`, as a plan sees it; undefined when no link Secret names it. */
-  scope(cluster: string): LinkScope | undefined {
+  scope(cluster: string, gk?: string): LinkScope | undefined {
     const link = this.#byCluster(cluster);
     if (!link) return undefined;
-    return { cluster, allowedNamespaces: link.allowedNamespaces, up: this.isUp(link) };
+    // A kind the link's identity may not read is planned as down: its mirrors are kept as they are.
+    const readable = gk === undefined || !link.forbidden.has(gk);
+    return { cluster, allowedNamespaces: link.allowedNamespaces, up: this.isUp(link) && readable };
   }
 
   /** The upstream sources of one kind through the link naming `cluster`. */
@@ -144,7 +153,7 @@ export class ClusterLinks {
     for (const link of this.links.values()) {
       const sources = link.sources.get(gk);
       if (!link.cluster || !sources) continue;
-      yield { cluster: link.cluster, scope: this.scope(link.cluster)!, sources };
+      yield { cluster: link.cluster, scope: this.scope(link.cluster, gk)!, sources };
     }
   }
 
@@ -152,8 +161,13 @@ export class ClusterLinks {
   isUp(link: LinkState): boolean {
     if (link.invalid || !link.client) return false;
     if (link.failing.size > 0) return false;
-    for (const [gk, inf] of link.sources) if (!link.absent.has(gk) && !inf.hasSynced) return false;
-    return true;
+    let readable = 0;
+    for (const [gk, inf] of link.sources) {
+      if (link.absent.has(gk) || link.forbidden.has(gk)) continue;
+      if (!inf.hasSynced) return false;
+      readable++;
+    }
+    return readable > 0 || link.absent.size > 0;
   }
 
   /** Stops every watch. */
@@ -188,6 +202,7 @@ export class ClusterLinks {
       sources: new Map(),
       absent: new Set(),
       failing: new Set(),
+      forbidden: new Set(),
       allowedNamespaces: [],
     };
     link.secret = secret;
@@ -236,7 +251,8 @@ export class ClusterLinks {
       if (link.client) this.#syncWatches(link);
       clusters.add(l.cluster);
     }
-    if (link.cluster) this.#setUp(link.cluster, this.isUp(link));
+    link.up = this.isUp(link);
+    if (link.cluster) this.#setUp(link.cluster, link.up);
     this.events.link(name, [...clusters]);
   }
 
@@ -249,12 +265,14 @@ export class ClusterLinks {
         inf.stop();
         link.sources.delete(gk);
         link.failing.delete(gk);
+        link.forbidden.delete(gk);
       }
     }
     for (const [gk, kind] of wanted) {
-      if (link.sources.has(gk) && !link.absent.has(gk)) continue;
+      if (link.sources.has(gk) && !link.absent.has(gk) && !link.forbidden.has(gk)) continue;
       link.sources.get(gk)?.stop();
       link.absent.delete(gk);
+      link.forbidden.delete(gk);
       link.sources.set(gk, this.#watch(link, kind));
     }
   }
@@ -276,13 +294,23 @@ export class ClusterLinks {
         onChange: (_type, obj, old) => this.events.source(cluster, gk, obj, old),
         onHealth: (up, error) => {
           if (link.sources.get(gk) !== informer) return;
-          const was = this.isUp(link);
+          // What was last said of the link: the informer has already marked itself synced.
+          const was = link.up ?? false;
           if (!up && isStatus(error, 404)) {
             // The upstream does not serve this kind: nothing of it to mirror; looked for again later.
             informer.stop();
             link.absent.add(gk);
             link.failing.delete(gk);
             this.deps.log.info("the upstream does not serve this kind", { cluster, kind: kindLabel(kind) });
+          } else if (!up && isStatus(error, 403)) {
+            // The upstream does not share this kind with this link's identity.
+            informer.stop();
+            link.forbidden.add(gk);
+            link.failing.delete(gk);
+            this.deps.log.warn("the link's identity may not list this kind upstream; its mirrors are kept", {
+              cluster,
+              kind: kindLabel(kind),
+            });
           } else if (up) {
             link.failing.delete(gk);
           } else {
@@ -290,6 +318,7 @@ export class ClusterLinks {
             link.error = errorMessage(error);
           }
           const now = this.isUp(link);
+          link.up = now;
           this.#setUp(cluster, now);
           if (now !== was) {
             (now ? this.deps.log.info : this.deps.log.error)(
@@ -315,6 +344,7 @@ export class ClusterLinks {
     link.sources.clear();
     link.absent.clear();
     link.failing.clear();
+    link.forbidden.clear();
     link.client = undefined;
     link.kubeconfig = undefined;
   }

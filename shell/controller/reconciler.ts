@@ -216,7 +216,7 @@ export class Reconciler {
     const time = { now: rfc3339(this.#now()), clock: () => performance.now() };
     const base = { ref, config: this.deps.flags.config, time };
     const gk = groupKindKey(k.kind);
-    const link = this.deps.links?.scope(cluster);
+    const link = this.deps.links?.scope(cluster, gk);
     const source = this.deps.links?.sources(cluster, gk)?.get(`${ref.namespace}/${ref.name}`);
     if (k.missingVerbs.length > 0) {
       const missingRights = { verbs: k.missingVerbs, resource: rbacResource(k.kind) };

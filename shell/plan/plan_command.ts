@@ -89,6 +89,7 @@ export async function runPlan(argv: readonly string[], io: PlanIo): Promise<numb
   let objects: KubeObject[];
   let namespaces: NamespaceInfo[];
   let readErrors: string[];
+  let links: ClusterState["links"];
   if (flags.files.length > 0) {
     try {
       const loaded = await loadManifests(flags.files);
@@ -100,7 +101,7 @@ export async function runPlan(argv: readonly string[], io: PlanIo): Promise<numb
     }
   } else if (io.readCluster) {
     try {
-      ({ namespaces, objects, errors: readErrors } = await io.readCluster(flags));
+      ({ namespaces, objects, errors: readErrors, links } = await io.readCluster(flags));
     } catch (e) {
       err(`kubemirror plan: cannot read the cluster: ${errorMessage(e)}\n`);
       return 2;
@@ -118,6 +119,7 @@ export async function runPlan(argv: readonly string[], io: PlanIo): Promise<numb
       clock: io.clock ?? (() => performance.now()),
     },
     kindPolicy: manifestKindPolicy(objects, flags.resourceTypes),
+    ...(links ? { links } : {}),
   });
   io.write(formatPlan(doc, flags.output));
   for (const e of readErrors) err(`kubemirror plan: ${e}\n`);

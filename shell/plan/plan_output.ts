@@ -53,7 +53,7 @@ export function formatPlan(doc: PlanDocument, output: "json" | "yaml" | "table")
     ...doc.actions.map((a) => [
       a.direction === "pull" && a.action !== "pull" ? `${a.action} (pull)` : a.action,
       kindOf(a.source),
-      `${a.source.namespace}/${a.source.name}`,
+      sourceName(a.source),
       `${a.target.namespace}/${a.target.name}`,
       a.reason ?? "",
     ]),
@@ -63,7 +63,7 @@ export function formatPlan(doc: PlanDocument, output: "json" | "yaml" | "table")
       ["ERROR", "KIND", "SOURCE", "MESSAGE"],
       ...doc.errors.map((
         e,
-      ) => ["error", kindOf(e.source), `${e.source.namespace}/${e.source.name}`, e.message]),
+      ) => ["error", kindOf(e.source), sourceName(e.source), e.message]),
     ]);
   }
   if (doc.warnings.length > 0) {
@@ -71,8 +71,13 @@ export function formatPlan(doc: PlanDocument, output: "json" | "yaml" | "table")
       ["WARNING", "KIND", "SOURCE", "MESSAGE"],
       ...doc.warnings.map((
         w,
-      ) => [w.reason, kindOf(w.source), `${w.source.namespace}/${w.source.name}`, w.message]),
+      ) => [w.reason, kindOf(w.source), sourceName(w.source), w.message]),
     ]);
   }
   return text;
+}
+
+/** A source as the table names it: `namespace/name`, or `cluster:namespace/name` through a link (§10). */
+function sourceName(s: { namespace: string; name: string; cluster?: string }): string {
+  return `${s.cluster ? `${s.cluster}:` : ""}${s.namespace}/${s.name}`;
 }

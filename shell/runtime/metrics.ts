@@ -62,7 +62,7 @@ export function createMetrics(): Metrics {
     reconcileTotal: new Counter({
       name: "kubemirror_reconcile_total",
       help:
-        'Reconciliations of sources and pulling objects, by controller (kind), result (success, error, requeue); pulls carry direction="pull".',
+        'Reconciliations of sources and pulling objects, by controller (kind), result (success, error, requeue); pulls carry direction="pull", a link\'s sources cluster="<upstream>".',
       labelNames: ["controller", "result", "direction", "cluster"] as const,
       registers: r,
     }),
@@ -93,7 +93,8 @@ export function createMetrics(): Metrics {
     }),
     syncErrors: new Counter({
       name: "kubemirror_sync_errors_total",
-      help: 'Failures while mirroring, by controller (kind) and error type; pulls carry direction="pull".',
+      help:
+        'Failures while mirroring, by controller (kind) and error type; pulls carry direction="pull", a link\'s sources cluster="<upstream>".',
       labelNames: ["controller", "error_type", "direction", "cluster"] as const,
       registers: r,
     }),

@@ -8,6 +8,7 @@
  * deno task cluster up      # prints KUBECONFIG=/tmp/kubemirror-cluster-…/admin.kubeconfig
  * deno task cluster up --node   # and a node where Pods run (root; containerd, runc, CNI plugins)
  * deno task cluster down
+ * deno task cluster up --name hub   # a second plane beside the first (several at once, by name)
  * ```
  * @module
  */
@@ -24,7 +25,19 @@ interface State {
   node?: NodeState;
 }
 
-const statePath = () => join(cacheRoot(), "run", "state.json");
+/** `--name NAME` (or `--name=NAME`): several planes at once, each with its own state (two clusters for §10). */
+function planeName(args: readonly string[]): string {
+  const i = args.findIndex((a) => a === "--name" || a.startsWith("--name="));
+  if (i < 0) return "state";
+  const name = args[i].includes("=") ? args[i].slice("--name=".length) : args[i + 1] ?? "";
+  if (!/^[a-z0-9][-a-z0-9]*$/.test(name)) {
+    console.error(`[testcluster] --name must be lower case letters, digits and '-', not "${name}"`);
+    Deno.exit(2);
+  }
+  return name;
+}
+
+const statePath = () => join(cacheRoot(), "run", `${planeName(Deno.args)}.json`);
 
 async function readState(): Promise<State | undefined> {
   try {
@@ -98,6 +111,8 @@ switch (command) {
     break;
   }
   default:
-    console.error("usage: deno task cluster up [--node] | down | status | build [--node]");
+    console.error(
+      "usage: deno task cluster up [--node] [--name NAME] | down [--name NAME] | status [--name NAME] | build [--node]",
+    );
     Deno.exit(2);
 }
