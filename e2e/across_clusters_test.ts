@@ -56,12 +56,18 @@ Deno.test({
         "--cluster-name=hub",
         "--resync-period=5s",
       ]);
-      const downCtl = await down.startController([
-        "--leader-elect=false",
-        "--cluster-name=edge",
-        "--resync-period=5s",
-        // Discovery, as the chart runs it: kinds the upstream reader may not list are left out of the link.
-      ]);
+      // Two replicas downstream, as the chart runs them: the leader writes, the standby keeps warm caches.
+      // Discovery, as the chart runs it: kinds the upstream reader may not list are left out of the link.
+      const downFlags = ["--leader-elect=true", "--cluster-name=edge", "--resync-period=5s"];
+      let downCtl = await down.startController(downFlags);
+      await eventually(
+        async () => assert.equal(metricValue(await downCtl.metrics(), "kubemirror_leader"), 1),
+        30_000,
+      );
+      // The standby under its own identity, so that the audit log tells its requests apart.
+      await down.serviceAccountWithRole("default", "standby", { clusterRole: "cluster-admin" });
+      const standbyKubeconfig = await down.serviceAccountKubeconfig("default", "standby");
+      const standby = await down.startController([...downFlags, `--kubeconfig=${standbyKubeconfig}`]);
       const kubeconfig = await Deno.readTextFile(await up.serviceAccountKubeconfig(READER_NS, READER));
       const linkSecret = (allowed = "app-1,app-3,local-*") => ({
         apiVersion: "v1",
@@ -382,6 +388,7 @@ Deno.test({
             assert.equal(
               metricValue(await downCtl.metrics(), 'kubemirror_cluster_link_up{cluster="hub"}'),
               1,
+              (await downCtl.logs()).split("\n").filter((l) => /link|watch/.test(l)).slice(-40).join("\n"),
             );
           }, 60_000);
           await up.patch(`${SECRET("platform")}/registry`, { data: { token: btoa("rotated") } });
@@ -409,6 +416,60 @@ Deno.test({
           "not ours: still there",
         );
       });
+
+      await t.step("per-link reconcile and error metrics carry the cluster", async () => {
+        const text = await downCtl.metrics();
+        assert.match(text, /kubemirror_reconcile_total\{[^}]*cluster="hub"[^}]*\} [1-9]/);
+        assert.match(
+          text,
+          /kubemirror_sync_errors_total\{[^}]*error_type="conflict"[^}]*cluster="hub"[^}]*\} [1-9]/,
+        );
+      });
+
+      await t.step(
+        "the link's kubeconfig rotated: its watches restart, nothing is deleted or rewritten",
+        async () => {
+          const before = (await down.get(`${SECRET("app-1")}/registry`)).metadata.resourceVersion;
+          const rotated = await Deno.readTextFile(await up.serviceAccountKubeconfig(READER_NS, READER));
+          assert.notEqual(rotated, kubeconfig);
+          const from = (await up.cluster.auditEvents()).length;
+          await down.patch(`${SECRET("default")}/link-hub`, { data: { kubeconfig: btoa(rotated) } });
+          await eventually(async () => {
+            const lists = (await up.cluster.auditEvents()).slice(from).filter((e) =>
+              e.user?.username === READER_USER && e.verb === "list" && e.responseStatus?.code === 200
+            );
+            assert.ok(lists.length >= 2, "the link listed again with its new credentials");
+          }, 20_000);
+          await sleep(3000);
+          assert.equal(metricValue(await downCtl.metrics(), 'kubemirror_cluster_link_up{cluster="hub"}'), 1);
+          assert.equal((await down.get(`${SECRET("app-1")}/registry`)).metadata.resourceVersion, before);
+        },
+      );
+
+      await t.step(
+        "the standby kept the link warm and wrote nothing; it takes over when the leader stops",
+        async () => {
+          const text = await standby.metrics();
+          assert.equal(metricValue(text, "kubemirror_leader"), 0);
+          assert.equal(metricValue(text, 'kubemirror_cluster_link_up{cluster="hub"}'), 1);
+          const writes = (await down.cluster.auditEvents()).filter((e) =>
+            e.user?.username === "system:serviceaccount:default:standby" &&
+            ["create", "update", "patch", "delete"].includes(e.verb) &&
+            !(e.objectRef?.resource ?? "").endsWith("accessreviews")
+          ).map((e) => `${e.verb} ${e.requestURI}`);
+          assert.deepEqual(writes, [], "a standby writes nothing (access reviews aside)");
+          assert.equal(await downCtl.stop(), 0);
+          await eventually(
+            async () => assert.equal(metricValue(await standby.metrics(), "kubemirror_leader"), 1),
+            45_000,
+          );
+          downCtl = standby;
+          await up.patch(`${SECRET("platform")}/registry`, { data: { token: btoa("after-takeover") } });
+          await eventually(async () => {
+            assert.equal(atob((await down.get(`${SECRET("app-1")}/registry`)).data.token), "after-takeover");
+          }, 20_000);
+        },
+      );
 
       await t.step("the link Secret deleted: its mirrors go, the local source's stay", async () => {
         const local = await down.get(`${CM("app-1")}/shared`);

@@ -366,6 +366,7 @@ export class Informer implements ObjectCache {
   async #watchUntilEnd(): Promise<"expired" | "closed" | "aborted"> {
     const ended = Promise.withResolvers<unknown>();
     let gone = false;
+    let endedEarly = false;
     // Server-side timeouts spread watch restarts out, as client-go does.
     const timeoutSeconds = 240 + Math.floor(Math.random() * 120);
     const query = {
@@ -381,9 +382,14 @@ export class Informer implements ObjectCache {
       if (status.code === 410) gone = true;
       else this.log.warn("watch error event", { informer: this.spec.name, message: status.message });
       this.#abort?.();
-    }, (err) => ended.resolve(err));
+    }, (err) => {
+      endedEarly = true;
+      ended.resolve(err);
+    });
     this.#touch();
-    this.handlers.onHealth?.(true);
+    // A watch that could not start (connection refused, an error status) ended before it was handed
+    // back: the API server did not answer it, so it says nothing of its health.
+    if (!endedEarly) this.handlers.onHealth?.(true);
     const err = await ended.promise;
     this.#abort = undefined;
     if (gone) return "expired";

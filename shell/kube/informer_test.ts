@@ -241,3 +241,51 @@ Deno.test("informer: a watch silent past the idle timeout is restarted; one with
   assert.equal(fake.watches.length, 2, "stopped: no more watches");
   assert.equal(clock.pending, 0, "stop leaves no timer behind");
 });
+
+Deno.test("informer: health is up after a list or a watch the server answered, never after one that could not start", async () => {
+  const clock = new FakeClock();
+  let refuse = false;
+  let lists = 0;
+  let endOpen: ((err?: unknown) => void) | undefined;
+  const health: string[] = [];
+  const api: ListWatchClient = {
+    list: <T extends KubeObject>() => {
+      lists++;
+      return refuse
+        ? Promise.reject(new TypeError("connection refused"))
+        : Promise.resolve({ items: [] as T[], resourceVersion: String(10 + lists) });
+    },
+    watch: (_path, _options, _onEvent, onDone) => {
+      // As the client does: a watch that cannot connect ends before it is handed back.
+      if (refuse) onDone(new TypeError("connection refused"));
+      else endOpen = onDone;
+      return Promise.resolve(() => onDone(new DOMException("aborted", "AbortError")));
+    },
+  };
+  const inf = new Informer(
+    api,
+    { path: "/x", name: "x" },
+    {
+      onChange: () => {},
+      onHealth: (up) => health.push(up ? "up" : "down"),
+    },
+    createLogger("error", {}, () => {}),
+    undefined,
+    clock,
+  );
+  inf.start();
+  await clock.advance(0);
+  assert.deepEqual(health, ["up", "up"], "the list, then the watch");
+  // The server goes away: the open watch breaks, and every later try is refused (watches first, then
+  // lists after the third failure).
+  refuse = true;
+  health.length = 0;
+  endOpen!(new TypeError("connection reset"));
+  for (let i = 0; i < 6; i++) await clock.advance(30_000);
+  assert.ok(health.length >= 4, health.join(","));
+  assert.deepEqual([...new Set(health)], ["down"], "never up while the server refuses");
+  refuse = false;
+  await clock.advance(30_000);
+  assert.equal(health.at(-1), "up", "up again once it answers");
+  inf.stop();
+});
