@@ -24,6 +24,7 @@ import {
 import { isMirrorOf, mirrorSourceOf } from "./ownership.ts";
 import { type PlanAction, planSource } from "./plan.ts";
 import { linkRemoved, planKey } from "./plan_key.ts";
+import { planAll } from "./plan_all.ts";
 import { type KubeObject, sourceRef } from "./types.ts";
 import { globMatch } from "./glob.ts";
 
@@ -296,5 +297,37 @@ Deno.test("property: clusterMatches is a glob match over the list, and `all` mat
         assert.equal(clusterMatches(list, c), list.some((p) => p === "all" || globMatch(p, c)));
       },
     ),
+  );
+});
+
+Deno.test("property: the whole plan plans a link's sources as their own plans do, and leaves link mirrors alone when links are unknown", () => {
+  fc.assert(
+    fc.property(caseArb, ([source, link, observed, namespaces, config]) => {
+      const input = {
+        objects: observed,
+        namespaces,
+        config,
+        time: T0,
+        kindPolicy: () => undefined,
+      };
+      const whole = planAll({ ...input, links: [{ link, sources: [source] }] });
+      const own = planSource(source, { namespaces, observed, config, time: T0, link });
+      const ofLink = (actions: readonly PlanAction[]) =>
+        actions.filter((a) =>
+          a.source.cluster === link.cluster && a.source.name === source.metadata!.name &&
+          a.source.namespace === source.metadata!.namespace
+        );
+      assert.deepEqual(ofLink(whole.actions), own.actions);
+      // Links not known (manifests, or a reader who may not read them): their mirrors get no action.
+      const unknown = planAll(input);
+      assert.deepEqual(unknown.actions.filter((a) => a.source.cluster !== undefined), []);
+      // A kind the link may not read: kept as it is, like a link that is down.
+      const unreadable = planAll({
+        ...input,
+        links: [{ link, sources: [], unreadableKinds: [`/${source.kind}`] }],
+      });
+      assert.deepEqual(writes(unreadable.actions.filter((a) => a.source.cluster === link.cluster)), []);
+    }),
+    { numRuns: 200 },
   );
 });

@@ -37,7 +37,10 @@ export interface PlanInput {
   kindPolicy: (gk: GroupKind) => string | undefined;
   /** Write verbs the controller's identity lacks on a kind, and the resource as RBAC names it (§2). */
   missingRights?: (gk: GroupKind) => { verbs: readonly string[]; resource: string } | undefined;
-  /** The links (§10) and the sources read through each: the upstream's labelled objects. */
+  /**
+   * The links (§10) and the sources read through each: the upstream's labelled objects. Absent: the links
+   * are not known (manifests, or a reader who may not read them), and mirrors of links are not planned.
+   */
   links?: readonly { link: LinkScope; sources: readonly KubeObject[]; unreadableKinds?: readonly string[] }[];
 }
 
@@ -134,6 +137,7 @@ export function planAll(input: PlanInput): PlanDocument {
     for (const [k, ref] of keys) {
       const source = present.get(k);
       const name = ref.name;
+      if (ref.cluster && input.links === undefined) continue;
       const link = ref.cluster ? linkOf(ref.cluster, gk) : undefined;
       const plan = planKey({
         ref: source && !ref.cluster ? sourceRef(source) : ref,

@@ -64,7 +64,7 @@ export async function readCluster(
       (await listAll(path, { fieldSelector: `metadata.name=${name}` })).forEach(add);
     }
   }
-  return { namespaces, objects: [...objects.values()], errors, ...(links.length > 0 ? { links } : {}) };
+  return { namespaces, objects: [...objects.values()], errors, ...(connect ? { links } : {}) };
 }
 
 /**
