@@ -89,6 +89,7 @@ export const SECRET = (ns: string, name?: string) =>
 export class Harness {
   readonly controllers: ControllerProcess[] = [];
   readonly #tempDirs: string[] = [];
+  #bundlePath?: string;
   private constructor(readonly cluster: Cluster, readonly api: KubeApi) {}
 
   static async start(options: ClusterOptions = {}): Promise<Harness> {
@@ -178,7 +179,7 @@ export class Harness {
   async startController(
     args: string[] = [],
     env: Record<string, string> = {},
-    { waitReady = true, entry = "source" }: { waitReady?: boolean; entry?: "source" | "image" } = {},
+    { waitReady = true, entry = "source" }: { waitReady?: boolean; entry?: "source" | "image" | "bundle" } = {},
   ): Promise<ControllerProcess> {
     const metricsPort = freePort();
     const healthPort = freePort();
@@ -228,6 +229,37 @@ export class Harness {
           stderr: "null",
         })
           .output();
+      };
+    } else if (entry === "bundle") {
+      // The production entry point without podman: the Dockerfile's bundle, run with the compiled binary's
+      // permission flags and the image's environment (MALLOC_ARENA_MAX), on this Deno.
+      const bundle = await this.#bundle();
+      const kubeconfig = this.cluster.kubeconfigPath("admin");
+      const binaryFlags = (await run("sh", [`${ROOT}/tools/build_binary.sh`, "--flags"])).out.trim().split("\n")
+        .map((f) => f.startsWith("--allow-read=") ? `${f},${kubeconfig}` : f);
+      child = new Deno.Command("sh", {
+        args: [
+          "-c",
+          `exec "$0" "$@" >>'${logFile}' 2>&1`,
+          Deno.execPath(),
+          "run",
+          ...binaryFlags,
+          bundle,
+          `--kubeconfig=${kubeconfig}`,
+          ...common,
+        ],
+        env: { MALLOC_ARENA_MAX: "2", LOG_LEVEL: "debug", NO_COLOR: "1", ...env },
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      signal = (s) => {
+        try {
+          child.kill(s);
+        } catch {
+          // already exited
+        }
+        return Promise.resolve();
       };
     } else {
       const cmd = `exec sh "$0" "$@" >>'${logFile}' 2>&1`;
@@ -291,6 +323,18 @@ export class Harness {
       200,
     );
     return proc;
+  }
+
+  /** The Dockerfile's bundle of mod.ts, built once per harness. */
+  async #bundle(): Promise<string> {
+    if (this.#bundlePath) return this.#bundlePath;
+    const dir = await Deno.makeTempDir({ prefix: "kubemirror-bundle-" });
+    this.#tempDirs.push(dir);
+    const out = `${dir}/kubemirror.js`;
+    const r = await run("sh", [`${ROOT}/tools/build_binary.sh`, "--bundle", out]);
+    if (r.code !== 0) throw new Error(`bundling failed:\n${r.err}`);
+    this.#bundlePath = out;
+    return out;
   }
 
   /** A service-account directory (token, ca.crt, namespace) holding the admin's credentials. */

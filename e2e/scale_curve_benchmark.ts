@@ -13,11 +13,18 @@
 import { KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
 import type { AuditEvent } from "../tools/testcluster/cluster.ts";
 import { CM, Harness, metricValue, sleep, source } from "./harness.ts";
+import { CHART_V8_FLAGS } from "./hostile_workload.ts";
 
 const P = "kubemirror.raczylo.com/";
 const NAMESPACES = Number(Deno.env.get("BENCH_NAMESPACES") ?? 1000);
 const STEPS = (Deno.env.get("BENCH_MIRRORS") ?? "1000,10000").split(",").map(Number);
 const SETTLE_MS = Number(Deno.env.get("BENCH_SETTLE") ?? 20) * 1000;
+/** `bundle` (default): the production entry point (the Dockerfile's bundle, the binary's flags, the image's
+ * MALLOC_ARENA_MAX and the chart's DENO_V8_FLAGS); `source`: tools/run.sh. */
+const ENTRY = (Deno.env.get("BENCH_ENTRY") ?? "bundle") as "bundle" | "source";
+const ENV: Record<string, string> = ENTRY === "bundle"
+  ? { LOG_LEVEL: "warn", DENO_V8_FLAGS: CHART_V8_FLAGS }
+  : { LOG_LEVEL: "warn" };
 const ours = (e: AuditEvent) => e.userAgent?.startsWith("kubemirror/") ?? false;
 const MiB = (b: number) => (b / 1048576).toFixed(1);
 
@@ -63,7 +70,7 @@ try {
     `--max-targets=${NAMESPACES + 500}`,
     "--resource-types=ConfigMap.v1",
   ];
-  let ctl = await h.startController(flags, { LOG_LEVEL: "warn" });
+  let ctl = await h.startController(flags, ENV, { entry: ENTRY });
   const pid = () => ctl.child.pid;
   const count = async (series: string) => metricValue(await ctl.metrics(), series) ?? 0;
   const creates = () => count('kubemirror_api_requests_total{verb="create",code="201"}');
@@ -157,7 +164,7 @@ try {
     await ctl.stop();
     const auditBefore = (await h.cluster.auditEvents()).length;
     const t0 = performance.now();
-    ctl = await h.startController(flags, { LOG_LEVEL: "warn" });
+    ctl = await h.startController(flags, ENV, { entry: ENTRY });
     const readyS = (performance.now() - t0) / 1000;
     await sleep(15_000);
     const events = (await h.cluster.auditEvents()).slice(auditBefore).filter(ours);
