@@ -74,9 +74,13 @@ Deno.test({
           assert.deepEqual(await mirrorsOf(CM, "labeled", ALL), ["prod-a"]);
           assert.deepEqual(await mirrorsOf(CM, "selected", ALL), ["prod-a"]);
         });
+        // The source's status is written once its mirrors are: moments after the last of them.
+        await eventually(async () => {
+          const src = await h.get(CM("default", "by-name"));
+          assert.ok(src.metadata.finalizers?.includes(`${P}finalizer`));
+          assert.equal(src.metadata.annotations[`${P}sync-status`], "reconciled:2,errors:0");
+        });
         const src = await h.get(CM("default", "by-name"));
-        assert.ok(src.metadata.finalizers.includes(`${P}finalizer`));
-        assert.equal(src.metadata.annotations[`${P}sync-status`], "reconciled:2,errors:0");
         const mirror = await h.get(CM("web", "by-name"));
         assert.equal(mirror.metadata.labels[`${P}managed-by`], "kubemirror");
         assert.equal(mirror.metadata.annotations[`${P}source-uid`], src.metadata.uid);

@@ -22,9 +22,12 @@ const SETTLE_MS = Number(Deno.env.get("BENCH_SETTLE") ?? 20) * 1000;
 /** `bundle` (default): the production entry point (the Dockerfile's bundle, the binary's flags, the image's
  * MALLOC_ARENA_MAX and the chart's DENO_V8_FLAGS); `source`: tools/run.sh. */
 const ENTRY = (Deno.env.get("BENCH_ENTRY") ?? "bundle") as "bundle" | "source";
-const ENV: Record<string, string> = ENTRY === "bundle"
-  ? { LOG_LEVEL: "warn", DENO_V8_FLAGS: CHART_V8_FLAGS }
-  : { LOG_LEVEL: "warn" };
+const ENV: Record<string, string> = {
+  LOG_LEVEL: "warn",
+  ...(ENTRY === "bundle" ? { DENO_V8_FLAGS: CHART_V8_FLAGS } : {}),
+  // glibc's malloc tunables, passed through to try them (MALLOC_ARENA_MAX is the image's already).
+  ...Object.fromEntries(Object.entries(Deno.env.toObject()).filter(([k]) => k.startsWith("MALLOC_"))),
+};
 const ours = (e: AuditEvent) => e.userAgent?.startsWith("kubemirror/") ?? false;
 const MiB = (b: number) => (b / 1048576).toFixed(1);
 
