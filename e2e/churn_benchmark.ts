@@ -1,19 +1,27 @@
 /**
  * `deno task bench:churn`: memory under mixed churn, for `BENCH_MINUTES` (default 30) at 10,000 mirrors
- * (500 namespaces × 20 sources, 1 KiB ConfigMaps). Every second one of: a source edited (a fan-out of 500
- * updates), a namespace created or deleted (20 mirrors made or dropped), a mirror edited by hand (reverted),
+ * (500 namespaces × 20 sources, 1 KiB ConfigMaps), on the production entry point (`BENCH_ENTRY=source` for
+ * tools/run.sh). Every second one of: a source edited (a fan-out of 500 updates), a namespace created or
+ * deleted in turn (20 mirrors made, then dropped: the count stays put), a mirror edited by hand (reverted),
  * or unrelated ConfigMaps written (noise the controller must ignore). RSS and heap are sampled every 30 s;
  * the RSS slope (least squares, MiB per hour) over the second half says whether memory grows with time.
  * Prints figures; asserts nothing.
  * @module
  */
 import { CM, Harness, metricValue, sleep, source } from "./harness.ts";
+import { CHART_V8_FLAGS } from "./hostile_workload.ts";
 
 const P = "kubemirror.raczylo.com/";
 const MINUTES = Number(Deno.env.get("BENCH_MINUTES") ?? 30);
 const NAMESPACES = 500;
 const SOURCES = 20;
 const MiB = (b: number) => b / 1048576;
+/** `bundle` (default): the production entry point, with the chart's DENO_V8_FLAGS; `source`: tools/run.sh. */
+const ENTRY = (Deno.env.get("BENCH_ENTRY") ?? "bundle") as "bundle" | "source";
+const ENV: Record<string, string> = {
+  LOG_LEVEL: "warn",
+  ...(ENTRY === "bundle" ? { DENO_V8_FLAGS: CHART_V8_FLAGS } : {}),
+};
 
 /** Least-squares slope of y over x. */
 function slope(points: [number, number][]): number {
@@ -36,13 +44,17 @@ try {
     await Promise.all(namespaces.slice(i, i + 25).map((ns) => h.createNamespace(ns)));
   }
   await h.createNamespace("noise");
-  const ctl = await h.startController([
-    "--leader-elect=false",
-    "--rate-limit-qps=1000",
-    "--rate-limit-burst=1000",
-    "--max-targets=1000",
-    "--resource-types=ConfigMap.v1",
-  ], { LOG_LEVEL: "warn" });
+  const ctl = await h.startController(
+    [
+      "--leader-elect=false",
+      "--rate-limit-qps=1000",
+      "--rate-limit-burst=1000",
+      "--max-targets=1000",
+      "--resource-types=ConfigMap.v1",
+    ],
+    ENV,
+    { entry: ENTRY },
+  );
   for (let s = 0; s < SOURCES; s++) {
     await h.apply(
       CM("default"),
@@ -68,8 +80,9 @@ try {
       await h.patch(CM("default", `ch-src-${s}`), { data: { v: String(Date.now()) } });
       counts.edits++;
     } else if (r < 0.5) {
-      // Names are never reused: a deleted namespace terminates for a while.
-      if (extra.length > 0 && random() < 0.5) await h.remove(`/api/v1/namespaces/${extra.shift()}`);
+      // Names are never reused: a deleted namespace terminates for a while. A creation and a deletion
+      // alternate, so the number of mirrors stays put (10,000 to 10,020): memory is compared like for like.
+      if (extra.length > 0) await h.remove(`/api/v1/namespaces/${extra.shift()}`);
       else {
         const ns = `ch-x${created++}`;
         await h.createNamespace(ns);
@@ -107,7 +120,10 @@ try {
     await sleep(1000);
   }
   const second = samples.slice(Math.floor(samples.length / 2));
-  console.log(`actions: ${JSON.stringify(counts)}`);
+  console.log(`actions: ${JSON.stringify(counts)}; entry: ${ENTRY}`);
+  const mirrors = async () =>
+    metricValue(await ctl.metrics(), 'kubemirror_mirror_resources_total{kind="ConfigMap"}') ?? 0;
+  console.log(`mirrors at the end: ${await mirrors()}`);
   console.log("minute  RSS MiB  heap MiB");
   for (const [t, rss, heap] of samples.filter((_, i) => i % 4 === 0)) {
     console.log(

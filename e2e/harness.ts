@@ -179,7 +179,8 @@ export class Harness {
   async startController(
     args: string[] = [],
     env: Record<string, string> = {},
-    { waitReady = true, entry = "source" }: { waitReady?: boolean; entry?: "source" | "image" | "bundle" } = {},
+    { waitReady = true, entry = "source" }: { waitReady?: boolean; entry?: "source" | "image" | "bundle" } =
+      {},
   ): Promise<ControllerProcess> {
     const metricsPort = freePort();
     const healthPort = freePort();
@@ -235,7 +236,9 @@ export class Harness {
       // permission flags and the image's environment (MALLOC_ARENA_MAX), on this Deno.
       const bundle = await this.#bundle();
       const kubeconfig = this.cluster.kubeconfigPath("admin");
-      const binaryFlags = (await run("sh", [`${ROOT}/tools/build_binary.sh`, "--flags"])).out.trim().split("\n")
+      const binaryFlags = (await run("sh", [`${ROOT}/tools/build_binary.sh`, "--flags"])).out.trim().split(
+        "\n",
+      )
         .map((f) => f.startsWith("--allow-read=") ? `${f},${kubeconfig}` : f);
       child = new Deno.Command("sh", {
         args: [
@@ -336,7 +339,14 @@ export class Harness {
     // Run it once, as the image is made (tools/image.ts): Deno records its analysis of the module then,
     // which a compiled binary never does at run time. Unrecorded, the first run parses the 1.4 MB bundle
     // and keeps about 30 MiB more resident.
-    const warm = await run(Deno.execPath(), ["run", "--no-prompt", "--allow-env", "--allow-read", out, "--help"]);
+    const warm = await run(Deno.execPath(), [
+      "run",
+      "--no-prompt",
+      "--allow-env",
+      "--allow-read",
+      out,
+      "--help",
+    ]);
     if (warm.code !== 0) throw new Error(`the bundle did not run:\n${warm.err}`);
     this.#bundlePath = out;
     return out;
