@@ -12,10 +12,13 @@ import {
   ANNOTATION_TARGET_NAMESPACES,
   ANNOTATION_TRANSFORM,
   ANNOTATION_TRANSFORM_STRICT,
+  LABEL_ALLOW_MIRRORS,
   LABEL_ENABLED,
   LABEL_MANAGED_BY,
   LABEL_MIRROR,
 } from "./markers.ts";
+import { parseSource } from "./source_spec.ts";
+import { mayTarget } from "./targets.ts";
 import { adoptsFor, isMirrorOf } from "./ownership.ts";
 import { type PlanAction, type PlanContext, planOrphans, planSource } from "./plan.ts";
 import { type KubeObject, type NamespaceInfo, sourceRef } from "./types.ts";
@@ -376,5 +379,38 @@ Deno.test("property: the plan is deterministic and does not depend on the order 
       },
     ),
     { numRuns: 200 },
+  );
+});
+
+Deno.test("property: the incremental plan agrees with the full plan: a namespace change the wake-up filter skips changes no plan", () => {
+  // The controller re-plans, on a namespace's change, only the sources `mayTarget` names; every other
+  // source's plan must be the one it would get if it were planned again in full.
+  fc.assert(
+    fc.property(
+      sourceArb().chain((s) => fc.tuple(fc.constant(s), observedArb(s), namespacesArb, configArb)),
+      fc.record({
+        name: fc.constantFrom("app-9", "prod-z", "web-staging", "zz-other", "team", "legacy", "app-1"),
+        change: fc.constantFrom("added", "removed", "labelled", "terminating"),
+        label: fc.constantFrom("true", "false"),
+      }),
+      ([source, observed, namespaces, config], { name, change, label }) => {
+        const parsed = parseSource(source, config);
+        if (!parsed.ok || mayTarget(parsed.spec.targets, name)) return;
+        const others = namespaces.filter((n) => n.name !== name);
+        const before = namespaces.find((n) => n.name === name) ??
+          { name, labels: {}, phase: "Active" as const };
+        const after: NamespaceInfo[] = change === "removed" ? others : [...others, {
+          ...before,
+          labels: change === "labelled" ? { ...before.labels, [LABEL_ALLOW_MIRRORS]: label } : before.labels,
+          phase: change === "terminating" ? "Terminating" : before.phase,
+        }];
+        const ctx = { observed, config, time: T0 };
+        assert.deepEqual(
+          planSource(source, { ...ctx, namespaces: after }),
+          planSource(source, { ...ctx, namespaces }),
+        );
+      },
+    ),
+    { numRuns: 500 },
   );
 });
