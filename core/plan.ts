@@ -116,6 +116,8 @@ export interface SourcePlan {
   direction?: "pull";
   /** For a pulling object: its `sync-status` once the plan is carried out (`pulled`, `error:<Reason>`). */
   pullStatus?: string;
+  /** The mirrors this plan found in sync, for the next plan of the same source ({@link PlanContext.inSync}). */
+  inSync?: InSync;
 }
 
 /** What planning one source needs besides the source. */
@@ -134,6 +136,18 @@ export interface PlanContext {
   time: RenderClock;
   /** When the source was read through a link (§10): the link. Absent for a local source. */
   link?: LinkScope;
+  /**
+   * What an earlier plan of this source found in sync ({@link SourcePlan.inSync}): a mirror still at the
+   * same resourceVersion, of a source with the same hash and no transform, is not rendered again. It
+   * never changes a plan; it spares re-rendering every target when one namespace changed.
+   */
+  inSync?: InSync;
+}
+
+/** Mirrors found in sync by a plan: the source's content hash, and each in-sync mirror's resourceVersion by namespace. */
+export interface InSync {
+  hash: string;
+  versions: ReadonlyMap<string, string>;
 }
 
 /** A source read through a link, as a peer of another source of the same name. */
@@ -221,18 +235,26 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
   const prepared = prepareSource(source, spec, ctx.config, ctx.link?.cluster);
   const actions: PlanAction[] = [];
   const errors: PlanError[] = [];
+  // Without a transform, a mirror's render depends only on the prepared source and its namespace.
+  const memo = spec.transform ? undefined : { hash: prepared.hash, versions: new Map<string, string>() };
+  const known = memo && ctx.inSync?.hash === prepared.hash ? ctx.inSync.versions : undefined;
   for (const ns of resolution.targets) {
+    const observed = atTarget.get(ns);
+    const rv = observed?.metadata?.resourceVersion;
     const decided = decideTarget({
       ref,
       namespace: ns,
-      observed: atTarget.get(ns),
+      observed,
       pending: pending.has(ns),
       rival: claims.find((c) => c.targets.has(ns))?.owner,
       render: () => renderPrepared(prepared, ns, ctx.config, ctx.time),
+      hash: prepared.hash,
+      knownInSync: rv !== undefined && known?.get(ns) === rv,
     });
     atTarget.delete(ns);
     actions.push(decided.action);
     errors.push(...decided.errors);
+    if (memo && decided.action.action === "unchanged" && rv !== undefined) memo.versions.set(ns, rv);
   }
   // Namespaces left out: a skip each, and a delete where our mirror is still there.
   const skippedReason = new Map(resolution.skipped.map((s) => [s.namespace, s.reason]));
@@ -258,7 +280,7 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
     });
   }
   actions.sort((a, b) => cmp(a.target.namespace, b.target.namespace));
-  return { source: ref, actions, errors, warnings };
+  return { source: ref, actions, errors, warnings, ...(memo ? { inSync: memo } : {}) };
 }
 
 /** One target namespace of a valid source, as {@link decideTarget} sees it. */
@@ -273,6 +295,10 @@ interface TargetInput {
   rival?: MirrorOwner;
   /** The desired mirror, rendered only when the decision needs it (the costly step). */
   render: () => ReturnType<typeof renderPrepared>;
+  /** The prepared source's content hash (the same for every target). */
+  hash: string;
+  /** An earlier plan found this very mirror (same resourceVersion) in sync with this hash, with no transform. */
+  knownInSync: boolean;
 }
 
 /** What to do in one target namespace, and what is wrong there: the per-target ladder of §4. */
@@ -310,6 +336,11 @@ function decideTarget(t: TargetInput): { action: PlanAction; errors: PlanError[]
   }
   if (observed?.metadata?.deletionTimestamp) {
     return step({ action: "skip", code: "deleting", reason: `${ns}/${name} is being deleted` });
+  }
+  if (
+    ours && t.knownInSync && observed.metadata?.annotations?.[ANNOTATION_SOURCE_CONTENT_HASH] === t.hash
+  ) {
+    return step({ action: "unchanged" });
   }
   const rendered = t.render();
   const errors = rendered.failures.map((f) => error("transform", `transform in ${ns}: ${f.message}`));

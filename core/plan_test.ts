@@ -414,3 +414,41 @@ Deno.test("property: the incremental plan agrees with the full plan: a namespace
     { numRuns: 500 },
   );
 });
+
+Deno.test("property: what an earlier plan found in sync never changes a plan, and an edit (a new resourceVersion) is still found", () => {
+  fc.assert(
+    fc.property(
+      sourceArb().chain((s) => fc.tuple(fc.constant(s), observedArb(s), namespacesArb, configArb)),
+      fc.nat(),
+      ([source, observed, namespaces, config], pick) => {
+        const ctx = { namespaces, config, time: T0 };
+        const first = planSource(source, { ...ctx, observed });
+        const settled = applyActions(observed, first.actions);
+        const full = planSource(source, { ...ctx, observed: settled, time: T1 });
+        const memo = planSource(source, { ...ctx, observed: settled, time: T1, inSync: full.inSync });
+        assert.deepEqual(memo, full);
+        // A memo from before the writes, or of another hash, is no help and no harm.
+        const stale = planSource(source, { ...ctx, observed: settled, time: T1, inSync: first.inSync });
+        assert.deepEqual(stale, full);
+        const foreign = {
+          hash: "0".repeat(64),
+          versions: new Map(settled.map((o) => [o.metadata!.namespace!, o.metadata!.resourceVersion!])),
+        };
+        assert.deepEqual(planSource(source, { ...ctx, observed: settled, time: T1, inSync: foreign }), full);
+        // Someone edits a mirror found in sync: its resourceVersion moves, and the edit is reverted.
+        const inSyncNs = [...(full.inSync?.versions.keys() ?? [])];
+        if (inSyncNs.length === 0) return;
+        const ns = inSyncNs[pick % inSyncNs.length];
+        const edited = settled.map((o) =>
+          o.metadata?.namespace === ns && o.kind === source.kind
+            ? { ...o, metadata: { ...o.metadata, resourceVersion: "999" }, data: { edited: "by hand" } }
+            : o
+        );
+        const after = planSource(source, { ...ctx, observed: edited, time: T1, inSync: full.inSync });
+        assert.deepEqual(after, planSource(source, { ...ctx, observed: edited, time: T1 }));
+        assert.equal(after.actions.find((a) => a.target.namespace === ns)?.action, "update");
+      },
+    ),
+    { numRuns: 400 },
+  );
+});

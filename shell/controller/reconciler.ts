@@ -29,7 +29,7 @@ import { namesCluster } from "../../core/cluster_link.ts";
 import { controllerLabel, groupKindKey, kindLabel, rbacResource } from "../../core/group_kind.ts";
 import { ANNOTATION_PULL_FROM, DEFAULT_CLUSTER_NAME, LABEL_MIRROR } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
-import type { LinkPeer, PlanAction, SourcePlan } from "../../core/plan.ts";
+import type { InSync, LinkPeer, PlanAction, SourcePlan } from "../../core/plan.ts";
 import { isEnabledSource, parseSource } from "../../core/source_spec.ts";
 import { type KeySnapshot, planKey } from "../../core/plan_key.ts";
 import { isPullingObject, parsePullFrom } from "../../core/pull.ts";
@@ -96,6 +96,11 @@ export class Reconciler {
    * period has passed, to notice `adopt` or removal.
    */
   readonly #foreign = new Map<string, Map<string, { object: KubeObject; readAt: number }>>();
+  /**
+   * Per key, the mirrors its last plan found in sync ({@link SourcePlan.inSync}): the next plan does not
+   * render them again while they keep their resourceVersion and the source its hash.
+   */
+  readonly #inSync = new Map<string, InSync>();
   /** When a change to a source was first seen, for the propagation lag. */
   readonly #seenAt = new Map<string, number>();
   /** Mirrors another writer keeps editing. */
@@ -129,8 +134,10 @@ export class Reconciler {
     if (link !== undefined) return await this.#reconcileLink(link, signal);
     const k = this.deps.kind(parseKey(key).gk);
     if (!k) return { requeue: "no" };
-    const snapshot = await this.#snapshot(k, key, signal);
+    const snapshot = { ...await this.#snapshot(k, key, signal), inSync: this.#inSync.get(key) };
     const plan = planKey(snapshot);
+    if (plan.inSync) this.#inSync.set(key, plan.inSync);
+    else this.#inSync.delete(key);
     const done = await this.#execute(k, key, plan, signal);
     const recorded = await this.#record(k, key, snapshot, plan, done, signal);
     return {
@@ -422,6 +429,7 @@ export class Reconciler {
 
   #forgetSource(key: string): void {
     this.#foreign.delete(key);
+    this.#inSync.delete(key);
     this.#seenAt.delete(key);
     this.status.forget(key);
   }
