@@ -18,7 +18,13 @@
  * @module
  */
 import { globMatch, namespacePatternError, splitList } from "./glob.ts";
-import { ANNOTATION_ALLOWED_NAMESPACES, ANNOTATION_CLUSTER_NAME, ANNOTATION_LINK_STATUS } from "./markers.ts";
+import {
+  ANNOTATION_ALLOWED_NAMESPACES,
+  ANNOTATION_CLUSTER_NAME,
+  ANNOTATION_LINK_STATUS,
+  LABEL_MIRROR,
+} from "./markers.ts";
+import { mirrorSourceOf } from "./ownership.ts";
 import type { KubeObject } from "./types.ts";
 
 /** What a plan needs to know of the link a source came through. */
@@ -89,6 +95,10 @@ export function clusterMatches(clusters: readonly string[], cluster: string): bo
 export function parseLink(secret: KubeObject, localCluster: string): ParsedLink {
   const annotations = secret.metadata?.annotations ?? {};
   const errors: LinkError[] = [];
+  if (mirrorSourceOf(secret)) {
+    // Only the downstream administrator makes links: a copy written by the controller never is one.
+    errors.push({ key: LABEL_MIRROR, message: "a mirror is never a cluster link" });
+  }
   const cluster = (annotations[ANNOTATION_CLUSTER_NAME] ?? "").trim();
   if (cluster === "") {
     errors.push({

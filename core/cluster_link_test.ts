@@ -248,16 +248,26 @@ Deno.test("property: a link Secret parses exactly when it names another cluster 
       fc.option(fc.constantFrom("hub", "edge", "Hub", "", "hub-2", "a*"), { nil: undefined }),
       fc.option(fc.constantFrom("app-*", "team, prod-?", "Bad_NS"), { nil: undefined }),
       fc.option(fc.constantFrom("apiVersion: v1\nkind: Config\n", ""), { nil: undefined }),
-      (cluster, allowed, kubeconfig) => {
+      fc.boolean(),
+      (cluster, allowed, kubeconfig, mirror) => {
         const annotations: Record<string, string> = {};
+        if (mirror) {
+          annotations[ANNOTATION_SOURCE_NAMESPACE] = "default";
+          annotations[ANNOTATION_SOURCE_NAME] = "upstream";
+        }
         if (cluster !== undefined) annotations[ANNOTATION_CLUSTER_NAME] = cluster;
         if (allowed !== undefined) annotations[ANNOTATION_ALLOWED_NAMESPACES] = allowed;
         const secret = {
-          metadata: { name: "upstream", annotations },
+          metadata: {
+            name: "upstream",
+            annotations,
+            ...(mirror ? { labels: { [LABEL_MIRROR]: "true" } } : {}),
+          },
           data: kubeconfig === undefined ? {} : { kubeconfig: btoa(kubeconfig) },
         };
         const parsed = parseLink(secret, HERE);
-        const valid = ["hub", "hub-2"].includes(cluster ?? "") && allowed !== "Bad_NS" && !!kubeconfig;
+        const valid = ["hub", "hub-2"].includes(cluster ?? "") && allowed !== "Bad_NS" && !!kubeconfig &&
+          !mirror;
         assert.equal(parsed.ok, valid, JSON.stringify(parsed));
         if (parsed.ok) {
           assert.equal(parsed.link.cluster, cluster);
