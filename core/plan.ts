@@ -198,7 +198,7 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
     };
   }
   // An upstream's --source-namespaces are its own business: across clusters only the downstream's rules apply.
-  const parsed = parseSource(source, ctx.link ? { ...ctx.config, sourceNamespaces: [] } : ctx.config);
+  const parsed = parseSource(source, sourceConfig(ctx.config, ctx.link));
   if (!parsed.ok) {
     const errors = parsed.errors.map((e: SourceError): PlanError => ({
       source: ref,
@@ -404,7 +404,7 @@ function peerClaims(source: KubeObject, ctx: PlanContext): Claim[] {
     const p = { ...sourceRef(peer), cluster: link?.cluster };
     if (objectGroupKindKey(peer) !== gk || p.name !== me.name || claimOrder(p) >= claimOrder(me)) continue;
     if (peer.metadata?.deletionTimestamp || !isEnabledSource(peer)) continue;
-    const parsed = parseSource(peer, link ? { ...ctx.config, sourceNamespaces: [] } : ctx.config);
+    const parsed = parseSource(peer, sourceConfig(ctx.config, link));
     if (!parsed.ok) continue;
     if (
       !namesCluster(parsed.spec.clusters, ctx.config.clusterName ?? DEFAULT_CLUSTER_NAME, link !== undefined)
@@ -426,4 +426,9 @@ export function sortActions(actions: PlanAction[]): PlanAction[] {
     cmp(a.source.namespace, b.source.namespace) || cmp(a.source.name, b.source.name) ||
     cmp(a.source.kind, b.source.kind) || cmp(a.target.namespace, b.target.namespace)
   );
+}
+
+/** The flags a source is read under: through a link, the upstream's `--source-namespaces` is its own business. */
+export function sourceConfig(config: MirrorConfig, link?: LinkScope): MirrorConfig {
+  return link ? { ...config, sourceNamespaces: [] } : config;
 }

@@ -256,14 +256,7 @@ export class Harness {
         stdout: "null",
         stderr: "null",
       }).spawn();
-      signal = (s) => {
-        try {
-          child.kill(s);
-        } catch {
-          // already exited
-        }
-        return Promise.resolve();
-      };
+      signal = killer(child);
     } else {
       const cmd = `exec sh "$0" "$@" >>'${logFile}' 2>&1`;
       child = new Deno.Command("sh", {
@@ -279,14 +272,7 @@ export class Harness {
         stdout: "null",
         stderr: "null",
       }).spawn();
-      signal = (s) => {
-        try {
-          child.kill(s);
-        } catch {
-          // already exited
-        }
-        return Promise.resolve();
-      };
+      signal = killer(child);
     }
     const proc: ControllerProcess = {
       child,
@@ -481,5 +467,17 @@ export function source(
       annotations: { "kubemirror.raczylo.com/sync": "true", ...annotations },
     },
     ...body,
+  };
+}
+
+/** Sends a signal to a child process that may have exited already. */
+function killer(child: Deno.ChildProcess): (s: Deno.Signal) => Promise<void> {
+  return (s) => {
+    try {
+      child.kill(s);
+    } catch {
+      // already exited
+    }
+    return Promise.resolve();
   };
 }

@@ -29,7 +29,13 @@ import { namesCluster } from "../../core/cluster_link.ts";
 import { controllerLabel, groupKindKey, kindLabel, rbacResource } from "../../core/group_kind.ts";
 import { ANNOTATION_PULL_FROM, DEFAULT_CLUSTER_NAME, LABEL_MIRROR } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
-import type { InSync, LinkPeer, PlanAction, SourcePlan } from "../../core/plan.ts";
+import {
+  type InSync,
+  type LinkPeer,
+  type PlanAction,
+  sourceConfig,
+  type SourcePlan,
+} from "../../core/plan.ts";
 import { isEnabledSource, parseSource } from "../../core/source_spec.ts";
 import { type KeySnapshot, planKey } from "../../core/plan_key.ts";
 import { isPullingObject, parsePullFrom } from "../../core/pull.ts";
@@ -159,11 +165,12 @@ export class Reconciler {
     let sources = 0;
     let mirrors = 0;
     const clusterName = this.deps.flags.config.clusterName ?? DEFAULT_CLUSTER_NAME;
+    const linkConfig = sourceConfig(this.deps.flags.config, links.scope(link.cluster ?? ""));
     for (const k of this.deps.kinds?.() ?? []) {
       if (!cluster) break;
       mirrors += k.mirrors.byIndex(BY_CLUSTER, cluster).length;
       for (const s of links.sources(cluster, groupKindKey(k.kind))?.list() ?? []) {
-        const parsed = parseSource(s, { ...this.deps.flags.config, sourceNamespaces: [] });
+        const parsed = parseSource(s, linkConfig);
         if (isEnabledSource(s) && parsed.ok && namesCluster(parsed.spec.clusters, clusterName, true)) {
           sources++;
         }
