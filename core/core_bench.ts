@@ -61,14 +61,14 @@ Deno.bench("plan one source over 1,000 namespaces, all 1,000 mirrors in sync", (
 const plain: KubeObject = structuredClone(source);
 delete plain.metadata!.annotations!["kubemirror.raczylo.com/transform"];
 const plainSynced = applyActions([], planSource(plain, { namespaces, observed: [], config, time }).actions);
-const plainMemo = planSource(plain, { namespaces, observed: plainSynced, config, time }).inSync;
+const plainMemo = planSource(plain, { namespaces, observed: plainSynced, config, time }).memo;
 
 Deno.bench("plan one source without a transform, all 1,000 mirrors in sync, rendered again", () => {
   planSource(plain, { namespaces, observed: plainSynced, config, time });
 });
 
 Deno.bench("plan one source without a transform, all 1,000 mirrors in sync, known in sync", () => {
-  planSource(plain, { namespaces, observed: plainSynced, config, time, inSync: plainMemo });
+  planSource(plain, { namespaces, observed: plainSynced, config, time, memo: plainMemo });
 });
 
 const parsed = parseSource(source, config);

@@ -29,8 +29,15 @@ import {
   DEFAULT_CLUSTER_NAME,
 } from "./markers.ts";
 import { adoptsFor, isMirrorOf, type MirrorOwner, mirrorSourceOf, ownerName } from "./ownership.ts";
-import { prepareSource, type RenderClock, renderPrepared } from "./render.ts";
-import { isEnabledSource, parseSource, type SourceError } from "./source_spec.ts";
+import { type PreparedSource, prepareSource, type RenderClock, renderPrepared } from "./render.ts";
+import {
+  isEnabledSource,
+  type ParsedSource,
+  parseSource,
+  type SourceError,
+  type SourceSpec,
+  type SourceWarning,
+} from "./source_spec.ts";
 import { resolveTargets } from "./targets.ts";
 import {
   type JsonObject,
@@ -116,8 +123,8 @@ export interface SourcePlan {
   direction?: "pull";
   /** For a pulling object: its `sync-status` once the plan is carried out (`pulled`, `error:<Reason>`). */
   pullStatus?: string;
-  /** The mirrors this plan found in sync, for the next plan of the same source ({@link PlanContext.inSync}). */
-  inSync?: InSync;
+  /** What the next plan of the same source may reuse ({@link PlanContext.memo}); set for a valid source. */
+  memo?: PlanMemo;
 }
 
 /** What planning one source needs besides the source. */
@@ -137,17 +144,50 @@ export interface PlanContext {
   /** When the source was read through a link (§10): the link. Absent for a local source. */
   link?: LinkScope;
   /**
-   * What an earlier plan of this source found in sync ({@link SourcePlan.inSync}): a mirror still at the
-   * same resourceVersion, of a source with the same hash and no transform, is not rendered again. It
-   * never changes a plan; it spares re-rendering every target when one namespace changed.
+   * What an earlier plan of this source left ({@link SourcePlan.memo}). It never changes a plan: it
+   * spares parsing and hashing a source that kept its uid and resourceVersion, and rendering every
+   * target again when one namespace changed.
    */
-  inSync?: InSync;
+  memo?: PlanMemo;
 }
 
-/** Mirrors found in sync by a plan: the source's content hash, and each in-sync mirror's resourceVersion by namespace. */
-export interface InSync {
-  hash: string;
-  versions: ReadonlyMap<string, string>;
+/**
+ * What one plan of a source hands to the next plan of the same source. The source's parse and prepared
+ * parts are reused while it keeps its uid and resourceVersion (the API server gives every change a new
+ * one) under the same flags and link; a mirror found in sync, of a source with no transform, is not
+ * rendered again while it keeps its resourceVersion and the source its content hash.
+ */
+export interface PlanMemo {
+  uid?: string;
+  resourceVersion?: string;
+  config: MirrorConfig;
+  cluster?: string;
+  spec: SourceSpec;
+  warnings: readonly SourceWarning[];
+  prepared: PreparedSource;
+  /** Without a transform: the resourceVersion of each mirror found in sync, by namespace. */
+  inSync: ReadonlyMap<string, string>;
+}
+
+/** The parsed and prepared parts of `source`, from `memo` when it was made from the same source. */
+function parseAndPrepare(
+  source: KubeObject,
+  ctx: PlanContext,
+):
+  | Extract<ParsedSource, { ok: false }>
+  | { ok: true; spec: SourceSpec; warnings: readonly SourceWarning[]; prepared: PreparedSource } {
+  const m = ctx.memo;
+  const meta = source.metadata;
+  if (
+    m && m.uid === meta?.uid && m.resourceVersion === meta?.resourceVersion &&
+    meta?.resourceVersion !== undefined && m.config === ctx.config && m.cluster === ctx.link?.cluster
+  ) {
+    return { ok: true, spec: m.spec, warnings: m.warnings, prepared: m.prepared };
+  }
+  // An upstream's --source-namespaces are its own business: across clusters only the downstream's rules apply.
+  const parsed = parseSource(source, sourceConfig(ctx.config, ctx.link));
+  if (!parsed.ok) return parsed;
+  return { ...parsed, prepared: prepareSource(source, parsed.spec, ctx.config, ctx.link?.cluster) };
 }
 
 /** A source read through a link, as a peer of another source of the same name. */
@@ -197,8 +237,7 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
       warnings: [],
     };
   }
-  // An upstream's --source-namespaces are its own business: across clusters only the downstream's rules apply.
-  const parsed = parseSource(source, sourceConfig(ctx.config, ctx.link));
+  const parsed = parseAndPrepare(source, ctx);
   if (!parsed.ok) {
     const errors = parsed.errors.map((e: SourceError): PlanError => ({
       source: ref,
@@ -232,12 +271,12 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
   const resolution = resolveTargets(spec.targets, ref.namespace, ctx.namespaces, ctx.config, ctx.link);
   const pending = new Set(resolution.pending);
   const claims = peerClaims(source, ctx);
-  const prepared = prepareSource(source, spec, ctx.config, ctx.link?.cluster);
+  const prepared = parsed.prepared;
   const actions: PlanAction[] = [];
   const errors: PlanError[] = [];
   // Without a transform, a mirror's render depends only on the prepared source and its namespace.
-  const memo = spec.transform ? undefined : { hash: prepared.hash, versions: new Map<string, string>() };
-  const known = memo && ctx.inSync?.hash === prepared.hash ? ctx.inSync.versions : undefined;
+  const inSync = spec.transform ? undefined : new Map<string, string>();
+  const known = inSync && ctx.memo?.prepared.hash === prepared.hash ? ctx.memo.inSync : undefined;
   for (const ns of resolution.targets) {
     const observed = atTarget.get(ns);
     const rv = observed?.metadata?.resourceVersion;
@@ -254,7 +293,7 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
     atTarget.delete(ns);
     actions.push(decided.action);
     errors.push(...decided.errors);
-    if (memo && decided.action.action === "unchanged" && rv !== undefined) memo.versions.set(ns, rv);
+    if (inSync && decided.action.action === "unchanged" && rv !== undefined) inSync.set(ns, rv);
   }
   // Namespaces left out: a skip each, and a delete where our mirror is still there.
   const skippedReason = new Map(resolution.skipped.map((s) => [s.namespace, s.reason]));
@@ -280,7 +319,17 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
     });
   }
   actions.sort((a, b) => cmp(a.target.namespace, b.target.namespace));
-  return { source: ref, actions, errors, warnings, ...(memo ? { inSync: memo } : {}) };
+  const memo: PlanMemo = {
+    uid: source.metadata?.uid,
+    resourceVersion: source.metadata?.resourceVersion,
+    config: ctx.config,
+    cluster: ctx.link?.cluster,
+    spec,
+    warnings: parsed.warnings,
+    prepared,
+    inSync: inSync ?? new Map(),
+  };
+  return { source: ref, actions, errors, warnings, memo };
 }
 
 /** One target namespace of a valid source, as {@link decideTarget} sees it. */

@@ -19,7 +19,14 @@ import type { MirrorConfig } from "./config.ts";
 import { RBAC_HINT } from "./kind_access.ts";
 import { isPullingObject, planPull } from "./pull.ts";
 import type { LinkScope } from "./cluster_link.ts";
-import { type InSync, type LinkPeer, planOrphans, planSource, SOURCE_GONE, type SourcePlan } from "./plan.ts";
+import {
+  type LinkPeer,
+  type PlanMemo,
+  planOrphans,
+  planSource,
+  SOURCE_GONE,
+  type SourcePlan,
+} from "./plan.ts";
 import type { RenderClock } from "./render.ts";
 import { isEnabledSource } from "./source_spec.ts";
 import type { KubeObject, NamespaceInfo, SourceRef } from "./types.ts";
@@ -54,8 +61,8 @@ export interface KeySnapshot {
   link?: LinkScope;
   /** Sources of the same kind and name read through links. */
   linkPeers?: readonly LinkPeer[];
-  /** What the last plan of this key found in sync (its {@link SourcePlan.inSync}). */
-  inSync?: InSync;
+  /** What the last plan of this key left for the next ({@link SourcePlan.memo}). */
+  memo?: PlanMemo;
 }
 
 /** Why a removed link's mirrors are deleted. */
@@ -119,6 +126,6 @@ export function planKey(s: KeySnapshot): SourcePlan {
     config: s.config,
     time: s.time,
     ...(s.link ? { link: s.link } : {}),
-    ...(s.inSync ? { inSync: s.inSync } : {}),
+    ...(s.memo ? { memo: s.memo } : {}),
   });
 }

@@ -415,28 +415,54 @@ Deno.test("property: the incremental plan agrees with the full plan: a namespace
   );
 });
 
-Deno.test("property: what an earlier plan found in sync never changes a plan, and an edit (a new resourceVersion) is still found", () => {
+Deno.test("property: what an earlier plan left never changes a plan, and an edit (a new resourceVersion) is still found", () => {
   fc.assert(
     fc.property(
       sourceArb().chain((s) => fc.tuple(fc.constant(s), observedArb(s), namespacesArb, configArb)),
       fc.nat(),
-      ([source, observed, namespaces, config], pick) => {
+      fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), fc.string({ maxLength: 6 }), { maxKeys: 2 }),
+      ([source, observed, namespaces, config], pick, newData) => {
         const ctx = { namespaces, config, time: T0 };
         const first = planSource(source, { ...ctx, observed });
         const settled = applyActions(observed, first.actions);
         const full = planSource(source, { ...ctx, observed: settled, time: T1 });
-        const memo = planSource(source, { ...ctx, observed: settled, time: T1, inSync: full.inSync });
+        const memo = planSource(source, { ...ctx, observed: settled, time: T1, memo: full.memo });
         assert.deepEqual(memo, full);
         // A memo from before the writes, or of another hash, is no help and no harm.
-        const stale = planSource(source, { ...ctx, observed: settled, time: T1, inSync: first.inSync });
+        const stale = planSource(source, { ...ctx, observed: settled, time: T1, memo: first.memo });
         assert.deepEqual(stale, full);
-        const foreign = {
-          hash: "0".repeat(64),
-          versions: new Map(settled.map((o) => [o.metadata!.namespace!, o.metadata!.resourceVersion!])),
+        if (full.memo) {
+          const otherHash = {
+            ...full.memo,
+            resourceVersion: "6",
+            prepared: { ...full.memo.prepared, hash: "0".repeat(64) },
+            inSync: new Map(settled.map((o) => [o.metadata!.namespace!, o.metadata!.resourceVersion!])),
+          };
+          assert.deepEqual(
+            planSource(source, { ...ctx, observed: settled, time: T1, memo: otherHash }),
+            full,
+          );
+          // Other flags: parsed and prepared again.
+          const otherFlags = { ...full.memo, config: { ...config } };
+          assert.deepEqual(
+            planSource(source, { ...ctx, observed: settled, time: T1, memo: otherFlags }),
+            full,
+          );
+        }
+        // The source edited (the API server gives it a new resourceVersion): planned from its new content.
+        const editedSource = {
+          ...source,
+          metadata: { ...source.metadata, resourceVersion: "8" },
+          data: source.kind === "Secret"
+            ? Object.fromEntries(Object.entries(newData).map(([k, v]) => [k, btoa(encodeURIComponent(v))]))
+            : newData,
         };
-        assert.deepEqual(planSource(source, { ...ctx, observed: settled, time: T1, inSync: foreign }), full);
+        assert.deepEqual(
+          planSource(editedSource, { ...ctx, observed: settled, time: T1, memo: full.memo }),
+          planSource(editedSource, { ...ctx, observed: settled, time: T1 }),
+        );
         // Someone edits a mirror found in sync: its resourceVersion moves, and the edit is reverted.
-        const inSyncNs = [...(full.inSync?.versions.keys() ?? [])];
+        const inSyncNs = [...(full.memo?.inSync.keys() ?? [])];
         if (inSyncNs.length === 0) return;
         const ns = inSyncNs[pick % inSyncNs.length];
         const edited = settled.map((o) =>
@@ -444,11 +470,31 @@ Deno.test("property: what an earlier plan found in sync never changes a plan, an
             ? { ...o, metadata: { ...o.metadata, resourceVersion: "999" }, data: { edited: "by hand" } }
             : o
         );
-        const after = planSource(source, { ...ctx, observed: edited, time: T1, inSync: full.inSync });
+        const after = planSource(source, { ...ctx, observed: edited, time: T1, memo: full.memo });
         assert.deepEqual(after, planSource(source, { ...ctx, observed: edited, time: T1 }));
         assert.equal(after.actions.find((a) => a.target.namespace === ns)?.action, "update");
       },
     ),
     { numRuns: 400 },
+  );
+});
+
+Deno.test("property: a source kept from one plan to the next is parsed and hashed once", () => {
+  fc.assert(
+    fc.property(
+      sourceArb().chain((s) => fc.tuple(fc.constant(s), observedArb(s), namespacesArb, configArb)),
+      ([source, observed, namespaces, config]) => {
+        const ctx = { namespaces, config, time: T0, observed };
+        const first = planSource(source, ctx);
+        if (!first.memo) return;
+        const again = planSource(source, { ...ctx, memo: first.memo });
+        // The very parts the first plan computed, not equal copies of them.
+        assert.equal(again.memo?.prepared, first.memo.prepared);
+        assert.equal(again.memo?.spec, first.memo.spec);
+        const edited = { ...source, metadata: { ...source.metadata, resourceVersion: "8" } };
+        assert.notEqual(planSource(edited, { ...ctx, memo: first.memo }).memo?.prepared, first.memo.prepared);
+      },
+    ),
+    { numRuns: 200 },
   );
 });

@@ -98,9 +98,9 @@ export function copiedMetadata(
  * reject a copy or write it differently.
  */
 export function mirrorBody(source: KubeObject): JsonObject {
-  const body = structuredClone(source) as JsonObject;
-  delete body.metadata;
-  delete body.status;
+  // Shares the source's values (nothing downstream mutates them: a transform works on its own copy), so
+  // a prepared source kept between plans costs no second copy of a large body.
+  const { metadata: _metadata, status: _status, ...body } = source as JsonObject;
   const group = (source.apiVersion ?? "").includes("/") ? source.apiVersion!.split("/")[0] : "";
   if (group === "" && source.kind === "Service") cleanService(body);
   if (group === "" && source.kind === "Secret") normalizeSecret(body);
@@ -108,8 +108,9 @@ export function mirrorBody(source: KubeObject): JsonObject {
 }
 
 function cleanService(body: JsonObject): void {
-  const spec = body.spec as JsonObject | undefined;
-  if (!spec || typeof spec !== "object") return;
+  if (!body.spec || typeof body.spec !== "object" || Array.isArray(body.spec)) return;
+  const spec = structuredClone(body.spec) as JsonObject;
+  body.spec = spec;
   if (spec.clusterIP !== "None") {
     delete spec.clusterIP;
     delete spec.clusterIPs;

@@ -30,9 +30,9 @@ import { controllerLabel, groupKindKey, kindLabel, rbacResource } from "../../co
 import { ANNOTATION_PULL_FROM, DEFAULT_CLUSTER_NAME, LABEL_MIRROR } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
 import {
-  type InSync,
   type LinkPeer,
   type PlanAction,
+  type PlanMemo,
   sourceConfig,
   type SourcePlan,
 } from "../../core/plan.ts";
@@ -87,10 +87,16 @@ interface Execution extends ExecutionOutcome {
   waitMs?: number;
   /** A pulling object as its own pull left it: what its status is decided on. */
   pulled?: KubeObject;
+  /** Mirrors written, by what was done (`created`, `updated`, `recreated`, `deleted`): one log line per plan. */
+  wrote: Record<string, number>;
 }
 
-/** How many writes of one key run at once. */
-const WRITES_AT_ONCE = 8;
+/**
+ * How many writes of one key run at once. The rate limiter (`--rate-limit-qps`) sets the load on the API
+ * server; this only has to keep that rate up across the API server's latency. More in flight also
+ * costs the controller less CPU per write (measured: 0.38 ms per update 8 at once, 0.19 ms 32 at once).
+ */
+const WRITES_AT_ONCE = 32;
 
 /** Reconciles keys. */
 export class Reconciler {
@@ -103,10 +109,10 @@ export class Reconciler {
    */
   readonly #foreign = new Map<string, Map<string, { object: KubeObject; readAt: number }>>();
   /**
-   * Per key, the mirrors its last plan found in sync ({@link SourcePlan.inSync}): the next plan does not
-   * render them again while they keep their resourceVersion and the source its hash.
+   * Per key, what its last plan left for the next ({@link SourcePlan.memo}): the source's parse and
+   * hash, and the mirrors it found in sync, not computed or rendered again while they are unchanged.
    */
-  readonly #inSync = new Map<string, InSync>();
+  readonly #memo = new Map<string, PlanMemo>();
   /** When a change to a source was first seen, for the propagation lag. */
   readonly #seenAt = new Map<string, number>();
   /** Mirrors another writer keeps editing. */
@@ -140,10 +146,10 @@ export class Reconciler {
     if (link !== undefined) return await this.#reconcileLink(link, signal);
     const k = this.deps.kind(parseKey(key).gk);
     if (!k) return { requeue: "no" };
-    const snapshot = { ...await this.#snapshot(k, key, signal), inSync: this.#inSync.get(key) };
+    const snapshot = { ...await this.#snapshot(k, key, signal), memo: this.#memo.get(key) };
     const plan = planKey(snapshot);
-    if (plan.inSync) this.#inSync.set(key, plan.inSync);
-    else this.#inSync.delete(key);
+    if (plan.memo) this.#memo.set(key, plan.memo);
+    else this.#memo.delete(key);
     const done = await this.#execute(k, key, plan, signal);
     const recorded = await this.#record(k, key, snapshot, plan, done, signal);
     return {
@@ -273,7 +279,8 @@ export class Reconciler {
 
   /** 3. Carries out the plan's writes, at most {@link WRITES_AT_ONCE} at once, backing off from fights. */
   async #execute(k: KindState, key: string, plan: SourcePlan, signal?: AbortSignal): Promise<Execution> {
-    const done: Execution = { written: 0, deferred: 0, failures: [], pending: false, notes: [] };
+    const done: Execution = { written: 0, deferred: 0, failures: [], pending: false, notes: [], wrote: {} };
+    const started = performance.now();
     const label = controllerLabel(k.kind);
     const writes: PlanAction[] = [];
     for (const a of plan.actions) {
@@ -295,6 +302,17 @@ export class Reconciler {
       writes.push(a);
     }
     await pool(writes, WRITES_AT_ONCE, (action) => this.#write(k, key, action, done, signal));
+    if (Object.keys(done.wrote).length > 0) {
+      // One line per plan, not per mirror: a fan-out of thousands stays readable (each mirror is at debug).
+      this.deps.log.info("mirrors written", {
+        source: `${plan.source.namespace}/${plan.source.name}`,
+        kind: k.kind.kind,
+        ...(plan.source.cluster ? { cluster: plan.source.cluster } : {}),
+        ...done.wrote,
+        ...(done.failures.length > 0 ? { failed: done.failures.length } : {}),
+        ms: Math.round(performance.now() - started),
+      });
+    }
     if (done.failures.length > 0) done.pending = true;
     this.#observeLag(key, label, writes.length > 0, done.pending);
     return done;
@@ -333,10 +351,15 @@ export class Reconciler {
         }
         this.#foreign.get(key)?.delete(action.target.namespace);
         if (action.action !== "delete") done.written++;
-        log.info(
-          `mirror ${action.action === "update" && action.recreate ? "recreated" : action.action + "d"}`,
-          { target, reason: action.reason },
-        );
+        {
+          const what = action.action === "update" && action.recreate ? "recreated" : `${action.action}d`;
+          done.wrote[what] = (done.wrote[what] ?? 0) + 1;
+          // A revert of someone's edit is worth a line of its own; the rest is in the plan's summary.
+          (action.drift !== undefined ? log.info : log.debug)(`mirror ${what}`, {
+            target,
+            reason: action.reason,
+          });
+        }
         return;
       case "exists":
         if (outcome.existing?.metadata?.labels?.[LABEL_MIRROR] === "true") {
@@ -436,7 +459,7 @@ export class Reconciler {
 
   #forgetSource(key: string): void {
     this.#foreign.delete(key);
-    this.#inSync.delete(key);
+    this.#memo.delete(key);
     this.#seenAt.delete(key);
     this.status.forget(key);
   }
