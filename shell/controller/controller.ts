@@ -130,6 +130,7 @@ export class Controller {
       kind: (gk) => this.watches.kinds.get(gk),
       kinds: () => this.watches.kinds.values(),
       now: () => this.#clock.now(),
+      keysInFlight: () => this.queue.working,
       ...(this.links ? { links: this.links } : {}),
     });
   }

@@ -10,6 +10,7 @@ import {
 } from "../../core/markers.ts";
 import type { KubeObject } from "../../core/types.ts";
 import { FakeKube, itemPath, MemoryCache } from "../kube/_testing.ts";
+import type { Method, RequestOptions } from "../kube/client.ts";
 import { parseFlags } from "../config/flags.ts";
 import { MIRROR_INDEXERS } from "./mirror_indexes.ts";
 import { createLogger } from "../runtime/log.ts";
@@ -202,4 +203,50 @@ Deno.test("reconciler: once the Lease is lost no write starts", async () => {
   const r = await s.run(lost.signal);
   assert.deepEqual(r.requests, []);
   assert.deepEqual(r.result, { requeue: "backoff" });
+});
+
+Deno.test("a source's fan-out writes 40 mirrors at once alone, and 8 at once beside four other busy keys", async () => {
+  /** A fake API server that answers creates after a moment, counting how many are in flight. */
+  class SlowKube extends FakeKube {
+    inFlight = 0;
+    most = 0;
+    override async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+      if (method !== "POST" || !path.endsWith("/configmaps")) {
+        return await super.request<T>(method, path, options);
+      }
+      this.most = Math.max(this.most, ++this.inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      this.inFlight--;
+      return await super.request<T>(method, path, options);
+    }
+  }
+  for (const [busy, want] of [[1, 40], [5, 8]]) {
+    const kube = new SlowKube();
+    const namespaces = new MemoryCache();
+    for (let i = 0; i < 100; i++) namespaces.observe({ metadata: { name: `app-${i}` } });
+    const sources = new MemoryCache();
+    const cfg = source({ a: "1" });
+    cfg.metadata!.annotations![ANNOTATION_TARGET_NAMESPACES] = "app-*";
+    sources.observe(kube.put(cfg));
+    const flags = parseFlags([]);
+    assert.ok(flags.ok);
+    const reconciler = new Reconciler({
+      client: kube,
+      flags: flags.flags,
+      log: createLogger("error"),
+      metrics: createMetrics(),
+      identity: "test",
+      namespaces,
+      kind: () => ({
+        kind: { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps" },
+        missingVerbs: [],
+        sources,
+        mirrors: new MemoryCache(MIRROR_INDEXERS),
+      }),
+      keysInFlight: () => busy,
+    });
+    await reconciler.reconcile(KEY);
+    assert.equal(kube.requests.filter((r) => r.startsWith("POST") && r.endsWith("/configmaps")).length, 100);
+    assert.equal(kube.most, want, `${busy} keys busy`);
+  }
 });

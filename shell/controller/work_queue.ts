@@ -49,6 +49,11 @@ export class WorkQueue {
     return this.#queue.length;
   }
 
+  /** Keys being worked on now. */
+  get working(): number {
+    return this.#processing.size;
+  }
+
   /** Keys waiting or being worked on. */
   get depth(): number {
     return this.#queue.length + this.#processing.size;
