@@ -88,6 +88,16 @@ try {
       heap: metricValue(m, "kubemirror_process_heap_used_bytes") ?? 0,
     };
   };
+  /** The controller's requests (watches aside) since an audit position, by verb and resource. */
+  const requestsSince = async (auditBefore: number) => {
+    const byVerb = new Map<string, number>();
+    for (const e of (await h.cluster.auditEvents()).slice(auditBefore).filter(ours)) {
+      if (e.verb === "watch") continue;
+      const k = `${e.verb} ${e.objectRef?.resource}`;
+      byVerb.set(k, (byVerb.get(k) ?? 0) + 1);
+    }
+    return `requests: ${[...byVerb].map(([k, n]) => `${n} ${k}`).join(", ")}`;
+  };
   console.log(`namespaces: ${NAMESPACES}; transport: Deno's fetch; --rate-limit-qps 1000; 1 KiB ConfigMaps`);
   console.log(
     "mirrors  converge s  plain client s  ratio  CPU s  ms CPU/mirror  requests/mirror  RSS MiB  heap MiB",
@@ -134,16 +144,18 @@ try {
   {
     const updates = () => count('kubemirror_api_requests_total{verb="update",code="200"}');
     const before = await updates();
+    const auditBefore = (await h.cluster.auditEvents()).length;
     const cpu0 = await cpuSeconds(pid());
     const t0 = performance.now();
     await h.patch(CM("default", "s-0"), { data: { payload: "y".repeat(1024) } });
     while ((await updates()) - before < NAMESPACES) await sleep(POLL_MS);
     const s = (performance.now() - t0) / 1000;
     const cpu = (await cpuSeconds(pid())) - cpu0;
+    await sleep(3000);
     console.log(
       `one edit → ${NAMESPACES} mirrors: ${s.toFixed(2)} s, ${
         (cpu * 1000 / NAMESPACES).toFixed(3)
-      } ms CPU per mirror`,
+      } ms CPU per mirror; ${await requestsSince(auditBefore)}`,
     );
   }
 
@@ -151,6 +163,7 @@ try {
   {
     const before = await creates();
     const want = 200 * sources;
+    const auditBefore = (await h.cluster.auditEvents()).length;
     const cpu0 = await cpuSeconds(pid());
     const t0 = performance.now();
     // Named as the sources' glob already matches: the namespace events alone wake them.
@@ -158,10 +171,11 @@ try {
     while ((await creates()) - before < want) await sleep(POLL_MS);
     const s = (performance.now() - t0) / 1000;
     const cpu = (await cpuSeconds(pid())) - cpu0;
+    await sleep(3000);
     console.log(
       `200 new namespaces → ${want} mirrors: ${s.toFixed(1)} s, ${
         (cpu * 1000 / want).toFixed(3)
-      } ms CPU per mirror`,
+      } ms CPU per mirror; ${await requestsSince(auditBefore)}`,
     );
   }
 

@@ -44,6 +44,13 @@ import { Reconciler } from "./reconciler.ts";
 import { runWorker } from "./work_loop.ts";
 import { WorkQueue } from "./work_queue.ts";
 
+/**
+ * How long a source woken by a namespace event waits for the next ones: 200 new namespaces created over
+ * two seconds plan each source about ten times instead of once per namespace. A new namespace's mirrors
+ * come this much later.
+ */
+const NAMESPACE_BATCH_MS = 200;
+
 /** What the controller needs. */
 export interface ControllerOptions {
   client: KubeClient;
@@ -95,7 +102,8 @@ export class Controller {
         for (
           const key of keysForNamespace(ns, old, this.watches.kinds, options.flags.config, this.#linkSources)
         ) {
-          this.#enqueue(key);
+          // Namespaces come in bursts (a team's environments, a test run): one plan per source per window.
+          if (this.#leader && !this.#stopped) this.queue.addBatched(key, NAMESPACE_BATCH_MS);
         }
       },
       kinds: (kinds) => this.links?.watchKinds(kinds),

@@ -25,6 +25,7 @@
  * @module
  */
 import { slimMaps } from "../../core/content_digest.ts";
+import { StringPool } from "../kube/string_pool.ts";
 import { groupKindKey, kindLabel, rbacResource, resourceType } from "../../core/group_kind.ts";
 import { diffWatchedKinds, type DiscoveredKind, kindAccess, RBAC_HINT } from "../../core/kind_access.ts";
 import { LABEL_ENABLED, LABEL_MIRROR } from "../../core/markers.ts";
@@ -79,6 +80,8 @@ export class KindWatches {
   readonly kinds = new Map<string, KindWatch>();
   readonly namespaces: Informer;
   readonly crds: Informer;
+  /** One copy of the values cached mirrors share (their source's name, hash, digests), for every kind. */
+  readonly #strings = new StringPool();
   #stopped = false;
   #discovered = false;
   #discovery: Promise<void> = Promise.resolve();
@@ -231,7 +234,11 @@ export class KindWatches {
         this.deps.metrics.mirrorResources.set({ kind: kindLabel(kind) }, mirrors.size);
         if (!ownEcho(type, obj, old)) this.events.mirror(gk, obj, old);
       },
-    }, { labelSelector: `${LABEL_MIRROR}=true`, indexers: MIRROR_INDEXERS, transform: slimMaps });
+    }, {
+      labelSelector: `${LABEL_MIRROR}=true`,
+      indexers: MIRROR_INDEXERS,
+      transform: (o) => this.#strings.internObject(slimMaps(o)),
+    });
     sources.start();
     mirrors.start();
     const watch = { kind, missingVerbs, sources, mirrors };

@@ -307,7 +307,8 @@ export class Reconciler {
       }
       writes.push(a);
     }
-    // The share is read again before each write: a fan-out started alone gives way as other keys start.
+    // The share is read again as each write ends: a fan-out started alone gives way as other keys start,
+    // and takes the room back as they finish.
     const share = () =>
       Math.max(WRITES_PER_KEY, Math.floor(WRITES_IN_FLIGHT / Math.max(1, this.deps.keysInFlight?.() ?? 1)));
     await pool(writes, share, (action) => this.#write(k, key, action, done, signal));
@@ -517,15 +518,24 @@ function snakeCase(reason: string): string {
   return reason.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
-/** Runs `fn` over `items`, at most `size()` at once: runners past a smaller size stop after their item. */
-async function pool<T>(
-  items: readonly T[],
-  size: () => number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(size(), items.length) }, async (_, runner) => {
-    while (next < items.length && runner < size()) await fn(items[next++]);
+/**
+ * Runs `fn` over `items` with at most `size()` running at once, read again as each one ends: the pool
+ * shrinks when other keys start and grows back when they finish.
+ */
+function pool<T>(items: readonly T[], size: () => number, fn: (item: T) => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let running = 0;
+    const fill = () => {
+      while (running < Math.max(1, size()) && next < items.length) {
+        running++;
+        fn(items[next++]).then(() => {
+          running--;
+          fill();
+        }, reject);
+      }
+      if (running === 0 && next >= items.length) resolve();
+    };
+    fill();
   });
-  await Promise.all(runners);
 }

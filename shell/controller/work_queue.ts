@@ -34,6 +34,8 @@ export class WorkQueue {
   readonly #failures = new Map<string, number>();
   /** Cancels each key's pending delayed add. */
   readonly #timers = new Map<string, () => void>();
+  /** Keys waiting out a batching window ({@link addBatched}). */
+  readonly #batches = new Map<string, () => void>();
   readonly #waiters: ((key: string | undefined) => void)[] = [];
   #shuttingDown = false;
 
@@ -104,6 +106,22 @@ export class WorkQueue {
     );
   }
 
+  /**
+   * Adds a key `ms` after the first call, however many calls come meanwhile (unless it is already
+   * waiting): a burst of events, such as a storm of new namespaces, plans each key once per window
+   * instead of once per event. Apart from the backoff timers, which it neither waits for nor replaces.
+   */
+  addBatched(key: string, ms: number): void {
+    if (this.#shuttingDown || this.#batches.has(key) || this.#queued.has(key)) return;
+    this.#batches.set(
+      key,
+      this.clock.after(ms, () => {
+        this.#batches.delete(key);
+        this.add(key);
+      }),
+    );
+  }
+
   /** Clears a key's failure count after a success. */
   forget(key: string): void {
     this.#failures.delete(key);
@@ -131,8 +149,9 @@ export class WorkQueue {
   /** Stops handing out keys; waiting workers get undefined. */
   shutDown(): void {
     this.#shuttingDown = true;
-    for (const cancel of this.#timers.values()) cancel();
+    for (const cancel of [...this.#timers.values(), ...this.#batches.values()]) cancel();
     this.#timers.clear();
+    this.#batches.clear();
     for (const w of this.#waiters.splice(0)) w(undefined);
   }
 }
