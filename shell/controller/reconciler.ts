@@ -48,6 +48,7 @@ import type { ObjectCache } from "../kube/informer.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 import { executeAction } from "./executor.ts";
+import { runShared, writeShare } from "./write_pool.ts";
 import { Fights } from "./fights.ts";
 import type { KindState } from "./kind_watches.ts";
 import { BY_CLUSTER, BY_NAME } from "./mirror_indexes.ts";
@@ -92,17 +93,6 @@ interface Execution extends ExecutionOutcome {
   /** Mirrors written, by what was done (`created`, `updated`, `recreated`, `deleted`): one log line per plan. */
   wrote: Record<string, number>;
 }
-
-/**
- * How many mirror writes run at once, shared among the keys being reconciled (each gets at least
- * {@link WRITES_PER_KEY}). The rate limiter (`--rate-limit-qps`) sets the load on the API server; this keeps
- * that rate up across its latency. One source's fan-out alone gets them all: measured, one edit to 1,000
- * mirrors took 4.0–4.7 s at 8 at once and 1.6–1.9 s at 32; more than ~40 in flight over all keys cost CPU
- * and memory per write (a converge of 10,000: 0.46 ms and 96 MiB at 40, 0.50 ms and 100 MiB at 160).
- */
-const WRITES_IN_FLIGHT = 40;
-/** The least a key writes at once, however many keys are busy. */
-const WRITES_PER_KEY = 8;
 
 /** Reconciles keys. */
 export class Reconciler {
@@ -283,7 +273,7 @@ export class Reconciler {
     return { pulledElsewhere: elsewhere.map((o) => kindLabel(o.kind)) };
   }
 
-  /** 3. Carries out the plan's writes, a share of {@link WRITES_IN_FLIGHT} at once, backing off from fights. */
+  /** 3. Carries out the plan's writes, a share of the writes in flight ({@link writeShare}), backing off from fights. */
   async #execute(k: KindState, key: string, plan: SourcePlan, signal?: AbortSignal): Promise<Execution> {
     const done: Execution = { written: 0, deferred: 0, failures: [], pending: false, notes: [], wrote: {} };
     const started = performance.now();
@@ -307,11 +297,8 @@ export class Reconciler {
       }
       writes.push(a);
     }
-    // The share is read again as each write ends: a fan-out started alone gives way as other keys start,
-    // and takes the room back as they finish.
-    const share = () =>
-      Math.max(WRITES_PER_KEY, Math.floor(WRITES_IN_FLIGHT / Math.max(1, this.deps.keysInFlight?.() ?? 1)));
-    await pool(writes, share, (action) => this.#write(k, key, action, done, signal));
+    const busy = this.deps.keysInFlight ?? (() => 1);
+    await runShared(writes, () => writeShare(busy()), (action) => this.#write(k, key, action, done, signal));
     if (Object.keys(done.wrote).length > 0) {
       // One line per plan, not per mirror: a fan-out of thousands stays readable (each mirror is at debug).
       this.deps.log.info("mirrors written", {
@@ -516,26 +503,4 @@ export class Reconciler {
 /** `SourceNotFound` → `source_not_found`, for metric labels. */
 function snakeCase(reason: string): string {
   return reason.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
-}
-
-/**
- * Runs `fn` over `items` with at most `size()` running at once, read again as each one ends: the pool
- * shrinks when other keys start and grows back when they finish.
- */
-function pool<T>(items: readonly T[], size: () => number, fn: (item: T) => Promise<void>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let next = 0;
-    let running = 0;
-    const fill = () => {
-      while (running < Math.max(1, size()) && next < items.length) {
-        running++;
-        fn(items[next++]).then(() => {
-          running--;
-          fill();
-        }, reject);
-      }
-      if (running === 0 && next >= items.length) resolve();
-    };
-    fill();
-  });
 }
