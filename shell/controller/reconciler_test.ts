@@ -37,10 +37,16 @@ function source(data: Record<string, string> = { a: "1" }, extra: Partial<KubeOb
 }
 
 /** A fake API server, the controller's caches filled from it, and a reconciler over them. */
-function setup(objects: KubeObject[]) {
-  const kube = new FakeKube();
+function setup<K extends FakeKube = FakeKube>(
+  objects: KubeObject[],
+  { kube = new FakeKube() as K, namespaceNames = ["default", "app1"], keysInFlight }: {
+    kube?: K;
+    namespaceNames?: string[];
+    keysInFlight?: () => number;
+  } = {},
+) {
   const namespaces = new MemoryCache();
-  for (const ns of ["default", "app1"]) namespaces.observe({ metadata: { name: ns, namespace: undefined } });
+  for (const ns of namespaceNames) namespaces.observe({ metadata: { name: ns, namespace: undefined } });
   const sources = new MemoryCache();
   const mirrors = new MemoryCache(MIRROR_INDEXERS);
   for (const o of objects) kube.put(o);
@@ -70,6 +76,7 @@ function setup(objects: KubeObject[]) {
         }
         : undefined,
     now: () => 1_800_000_000_000,
+    keysInFlight,
   });
   /** Reconciles, and returns the requests it made. */
   const run = async (signal?: AbortSignal) => {
@@ -221,31 +228,14 @@ Deno.test("a source's fan-out writes 40 mirrors at once alone, and 8 at once bes
     }
   }
   for (const [busy, want] of [[1, 40], [5, 8]]) {
-    const kube = new SlowKube();
-    const namespaces = new MemoryCache();
-    for (let i = 0; i < 100; i++) namespaces.observe({ metadata: { name: `app-${i}` } });
-    const sources = new MemoryCache();
     const cfg = source({ a: "1" });
     cfg.metadata!.annotations![ANNOTATION_TARGET_NAMESPACES] = "app-*";
-    sources.observe(kube.put(cfg));
-    const flags = parseFlags([]);
-    assert.ok(flags.ok);
-    const reconciler = new Reconciler({
-      client: kube,
-      flags: flags.flags,
-      log: createLogger("error"),
-      metrics: createMetrics(),
-      identity: "test",
-      namespaces,
-      kind: () => ({
-        kind: { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps" },
-        missingVerbs: [],
-        sources,
-        mirrors: new MemoryCache(MIRROR_INDEXERS),
-      }),
+    const { kube, run } = setup([cfg], {
+      kube: new SlowKube(),
+      namespaceNames: Array.from({ length: 100 }, (_, i) => `app-${i}`),
       keysInFlight: () => busy,
     });
-    await reconciler.reconcile(KEY);
+    await run();
     assert.equal(kube.requests.filter((r) => r.startsWith("POST") && r.endsWith("/configmaps")).length, 100);
     assert.equal(kube.most, want, `${busy} keys busy`);
   }
