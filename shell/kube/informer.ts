@@ -296,9 +296,15 @@ export class Informer implements ObjectCache {
       if (rv) this.#resourceVersion = rv;
       return;
     }
-    const obj = this.#keep(event.object);
-    const key = objectKey(obj);
+    const key = objectKey(event.object);
     const before = this.#store.get(key);
+    if (event.type !== "DELETED" && rv !== undefined && before?.metadata?.resourceVersion === rv) {
+      // The very version the cache holds (our own write, put in from its answer): nothing changed, so
+      // nothing is copied, indexed or handed on. The API server gives every change a new resourceVersion.
+      this.#resourceVersion = rv;
+      return;
+    }
+    const obj = this.#keep(event.object);
     if (before && newer(before, obj)) {
       // An event older than what we hold: typically the DELETED of the object we replaced, arriving after
       // our own create was observed. Applying it would drop the new object from the cache.

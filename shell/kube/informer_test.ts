@@ -74,6 +74,26 @@ Deno.test("informer: indexes follow watch events, our own writes and our own del
   inf.stop();
 });
 
+Deno.test("informer: the watch event of our own write (the version already cached) is not handed on", async () => {
+  const fake = fakeApi([cm("a", "cfg", "10")], "10");
+  const { inf, changes } = await started(fake);
+  const ours = cm("b", "cfg", "11");
+  inf.observe(ours);
+  const cached = inf.get("b/cfg");
+  fake.send({ type: "ADDED", object: cm("b", "cfg", "11") });
+  fake.send({ type: "MODIFIED", object: cm("a", "cfg", "10") });
+  assert.deepEqual(changes, ["ADDED a/cfg"], "only the first list's object was ever reported");
+  assert.equal(inf.get("b/cfg"), cached, "the cached object is kept, not copied again");
+  // Someone else's change of it (a new version) is.
+  fake.send({ type: "MODIFIED", object: cm("b", "cfg", "12", "other") });
+  assert.deepEqual(changes, ["ADDED a/cfg", "MODIFIED b/cfg"]);
+  assert.deepEqual(names(inf.byIndex("source", "other")), ["b/cfg"]);
+  // A DELETED of the cached version is a delete.
+  fake.send({ type: "DELETED", object: cm("b", "cfg", "12", "other") });
+  assert.equal(inf.get("b/cfg"), undefined);
+  inf.stop();
+});
+
 Deno.test("informer: a late DELETED of an object we replaced does not drop the replacement", async () => {
   const fake = fakeApi([cm("a", "cfg", "10")], "10");
   const { inf, changes } = await started(fake);
