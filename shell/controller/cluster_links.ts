@@ -76,9 +76,16 @@ export interface LinkState {
   failing: Set<string>;
   /**
    * Kinds the link's identity may not list upstream (403): the upstream shares other kinds only. Their
-   * mirrors are kept; looked for again at the next discovery. When every kind is forbidden, the link is down.
+   * mirrors are kept; asked again after {@link FORBIDDEN_RECHECK_MS}, doubling, and at each discovery (an
+   * upstream API server that is starting answers 403 until it has read its RBAC). When every kind is
+   * forbidden, the link is down.
    */
   forbidden: Set<string>;
+  /** Forbidden kinds already said in the log (said once, not at every re-check). */
+  saidForbidden: Set<string>;
+  /** The pending re-check of the forbidden kinds, and the wait before the next one. */
+  recheck?: { cancel: () => void };
+  recheckMs?: number;
   /** The kubeconfig the watches were made with. */
   kubeconfig?: string;
   client?: KubeClient;
@@ -88,6 +95,10 @@ export interface LinkState {
   /** Whether the link was up when last said (log, Event, metric). */
   up?: boolean;
 }
+
+/** The first wait before a link's forbidden kinds are asked again; it doubles up to 5 minutes. */
+export const FORBIDDEN_RECHECK_MS = 30_000;
+const FORBIDDEN_RECHECK_MAX_MS = 300_000;
 
 /** The link Secrets and their upstream watches. */
 export class ClusterLinks {
@@ -203,6 +214,7 @@ export class ClusterLinks {
       absent: new Set(),
       failing: new Set(),
       forbidden: new Set(),
+      saidForbidden: new Set(),
       allowedNamespaces: [],
     };
     link.secret = secret;
@@ -266,6 +278,7 @@ export class ClusterLinks {
         link.sources.delete(gk);
         link.failing.delete(gk);
         link.forbidden.delete(gk);
+        link.saidForbidden.delete(gk);
       }
     }
     for (const [gk, kind] of wanted) {
@@ -307,12 +320,26 @@ export class ClusterLinks {
             informer.stop();
             link.forbidden.add(gk);
             link.failing.delete(gk);
-            this.deps.log.warn("the link's identity may not list this kind upstream; its mirrors are kept", {
-              cluster,
-              kind: kindLabel(kind),
-            });
+            if (!link.saidForbidden.has(gk)) {
+              link.saidForbidden.add(gk);
+              this.deps.log.warn(
+                "the link's identity may not list this kind upstream; its mirrors are kept",
+                {
+                  cluster,
+                  kind: kindLabel(kind),
+                },
+              );
+            }
+            this.#scheduleRecheck(link);
           } else if (up) {
             link.failing.delete(gk);
+            if (link.saidForbidden.delete(gk)) {
+              this.deps.log.info("the link's identity may list this kind upstream again", {
+                cluster,
+                kind: kindLabel(kind),
+              });
+            }
+            if (link.forbidden.size === 0) link.recheckMs = undefined;
           } else {
             link.failing.add(gk);
             link.error = errorMessage(error);
@@ -339,7 +366,24 @@ export class ClusterLinks {
     return informer;
   }
 
+  /** Asks again for the link's forbidden kinds after a wait that doubles each time (one list each). */
+  #scheduleRecheck(link: LinkState): void {
+    if (link.recheck || this.#stopped) return;
+    const wait = link.recheckMs ?? FORBIDDEN_RECHECK_MS;
+    link.recheckMs = Math.min(FORBIDDEN_RECHECK_MAX_MS, wait * 2);
+    link.recheck = {
+      cancel: this.#clock.after(wait, () => {
+        link.recheck = undefined;
+        if (link.forbidden.size > 0) this.#syncWatches(link);
+      }),
+    };
+  }
+
   #stopWatches(link: LinkState): void {
+    link.recheck?.cancel();
+    link.recheck = undefined;
+    link.recheckMs = undefined;
+    link.saidForbidden.clear();
     for (const inf of link.sources.values()) inf.stop();
     link.sources.clear();
     link.absent.clear();
