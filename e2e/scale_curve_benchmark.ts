@@ -88,15 +88,16 @@ try {
       heap: metricValue(m, "kubemirror_process_heap_used_bytes") ?? 0,
     };
   };
-  /** The controller's requests (watches aside) since an audit position, by verb and resource. */
-  const requestsSince = async (auditBefore: number) => {
+  /** The controller's requests since an audit position (watches only when asked), by verb and resource. */
+  const requestsSince = async (auditBefore: number, { watches = false } = {}) => {
+    const events = (await h.cluster.auditEvents()).slice(auditBefore).filter(ours)
+      .filter((e) => watches || e.verb !== "watch");
     const byVerb = new Map<string, number>();
-    for (const e of (await h.cluster.auditEvents()).slice(auditBefore).filter(ours)) {
-      if (e.verb === "watch") continue;
+    for (const e of events) {
       const k = `${e.verb} ${e.objectRef?.resource}`;
       byVerb.set(k, (byVerb.get(k) ?? 0) + 1);
     }
-    return `requests: ${[...byVerb].map(([k, n]) => `${n} ${k}`).join(", ")}`;
+    return { events, text: `requests: ${[...byVerb].map(([k, n]) => `${n} ${k}`).join(", ")}` };
   };
   console.log(`namespaces: ${NAMESPACES}; transport: Deno's fetch; --rate-limit-qps 1000; 1 KiB ConfigMaps`);
   console.log(
@@ -155,7 +156,7 @@ try {
     console.log(
       `one edit → ${NAMESPACES} mirrors: ${s.toFixed(2)} s, ${
         (cpu * 1000 / NAMESPACES).toFixed(3)
-      } ms CPU per mirror; ${await requestsSince(auditBefore)}`,
+      } ms CPU per mirror; ${(await requestsSince(auditBefore)).text}`,
     );
   }
 
@@ -175,7 +176,7 @@ try {
     console.log(
       `200 new namespaces → ${want} mirrors: ${s.toFixed(1)} s, ${
         (cpu * 1000 / want).toFixed(3)
-      } ms CPU per mirror; ${await requestsSince(auditBefore)}`,
+      } ms CPU per mirror; ${(await requestsSince(auditBefore)).text}`,
     );
   }
 
@@ -188,14 +189,7 @@ try {
     ctl = await h.startController(flags, ENV, { entry: ENTRY });
     const readyS = (performance.now() - t0) / 1000;
     await sleep(15_000);
-    const events = (await h.cluster.auditEvents()).slice(auditBefore).filter(ours);
-    const byVerb = new Map<string, number>();
-    for (const e of events) {
-      byVerb.set(
-        `${e.verb} ${e.objectRef?.resource}`,
-        (byVerb.get(`${e.verb} ${e.objectRef?.resource}`) ?? 0) + 1,
-      );
-    }
+    const { events, text } = await requestsSince(auditBefore, { watches: true });
     const writes = events.filter((e) =>
       ["create", "update", "patch", "delete"].includes(e.verb) && e.objectRef?.resource === "configmaps"
     );
@@ -203,9 +197,9 @@ try {
     console.log(
       `restart in sync (${done + 200 * sources} mirrors): ready in ${
         readyS.toFixed(1)
-      } s; ${writes.length} writes to mirrors; requests in 15 s: ${
-        [...byVerb].map(([k, n]) => `${n} ${k}`).join(", ")
-      }; RSS ${MiB(m.rss)} MiB, heap ${MiB(m.heap)} MiB`,
+      } s; ${writes.length} writes to mirrors; in 15 s, ${text}; RSS ${MiB(m.rss)} MiB, heap ${
+        MiB(m.heap)
+      } MiB`,
     );
   }
 

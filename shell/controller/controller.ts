@@ -103,7 +103,7 @@ export class Controller {
           const key of keysForNamespace(ns, old, this.watches.kinds, options.flags.config, this.#linkSources)
         ) {
           // Namespaces come in bursts (a team's environments, a test run): one plan per source per window.
-          if (this.#leader && !this.#stopped) this.queue.addBatched(key, NAMESPACE_BATCH_MS);
+          this.#enqueue(key, NAMESPACE_BATCH_MS);
         }
       },
       kinds: (kinds) => this.links?.watchKinds(kinds),
@@ -224,8 +224,11 @@ export class Controller {
     });
   }
 
-  #enqueue(key: string): void {
-    if (this.#leader && !this.#stopped) this.queue.add(key);
+  /** Queues a key while leading; with `batchMs`, once for every event in that window from the first. */
+  #enqueue(key: string, batchMs?: number): void {
+    if (!this.#leader || this.#stopped) return;
+    if (batchMs === undefined) this.queue.add(key);
+    else this.queue.addBatched(key, batchMs);
   }
 
   #resync(): void {
