@@ -9,7 +9,7 @@ import { type Harness, metricValue, SECRET, sleep, source } from "./harness.ts";
 const P = "kubemirror.raczylo.com/";
 
 /** What the chart sets for its default 512Mi limit (the `kubemirror.v8Flags` helper). */
-export const CHART_V8_FLAGS = "--max-old-space-size=204,--max-semi-space-size=1";
+export const CHART_V8_FLAGS = "--max-old-space-size=204,--max-semi-space-size=16";
 
 /** Memory figures in MiB. */
 export interface MemoryFigures {

@@ -91,9 +91,12 @@ true
 
 {{/*
 V8 flags from the container's memory limit: the JavaScript heap may use 40% of it, so garbage from large
-objects is collected before the process nears the limit; a 1 MB young generation keeps the controller small
-after bursts (--single-threaded was tried: smaller idle, 25 MiB more after a 1,000-mirror fan-out). Measured with `deno task bench:memory` and `deno task bench:scale`
-(README, "Memory"). Empty when no limit is set in Mi, Gi, M or G.
+objects is collected before the process nears the limit. The young generation keeps V8's 16 MB: a 1 MB one
+(until 2026-12-01) promoted each write's request and answer to the old generation, and a fan-out cost a
+third more CPU per mirror for 2-3 MiB less resident after it (docs/SCALING.md). --single-threaded was tried:
+smaller idle, 25 MiB more after a 1,000-mirror fan-out. Measured with `deno task bench:memory`,
+`deno task bench:scale` and `deno task bench:curve` (README, "Memory"). Empty when no limit is set in Mi,
+Gi, M or G.
 */}}
 {{- define "kubemirror.v8Flags" -}}
 {{- $limit := toString (dig "limits" "memory" "" .Values.resources) -}}
@@ -104,6 +107,6 @@ after bursts (--single-threaded was tried: smaller idle, 25 MiB more after a 1,0
 {{- else if hasSuffix "G" $limit -}}{{- $mi = div (mul (int (trimSuffix "G" $limit)) 1000000000) 1048576 -}}
 {{- end -}}
 {{- if gt $mi 0 -}}
---max-old-space-size={{ div (mul $mi 2) 5 }},--max-semi-space-size=1
+--max-old-space-size={{ div (mul $mi 2) 5 }},--max-semi-space-size=16
 {{- end -}}
 {{- end -}}
