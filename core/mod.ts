@@ -24,6 +24,7 @@ export * from "./leader.ts";
 export * from "./mirrorable.ts";
 export * from "./ownership.ts";
 export * from "./plan.ts";
+export * from "./plan_memo.ts";
 export * from "./plan_all.ts";
 export * from "./plan_key.ts";
 export * from "./render.ts";

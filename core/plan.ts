@@ -29,15 +29,9 @@ import {
   DEFAULT_CLUSTER_NAME,
 } from "./markers.ts";
 import { adoptsFor, isMirrorOf, type MirrorOwner, mirrorSourceOf, ownerName } from "./ownership.ts";
-import { type PreparedSource, prepareSource, type RenderClock, renderPrepared } from "./render.ts";
-import {
-  isEnabledSource,
-  type ParsedSource,
-  parseSource,
-  type SourceError,
-  type SourceSpec,
-  type SourceWarning,
-} from "./source_spec.ts";
+import { parseAndPrepare, type PlanMemo, sourceConfig } from "./plan_memo.ts";
+import { type RenderClock, renderPrepared } from "./render.ts";
+import { isEnabledSource, parseSource, type SourceError } from "./source_spec.ts";
 import { resolveTargets } from "./targets.ts";
 import {
   type JsonObject,
@@ -151,45 +145,6 @@ export interface PlanContext {
   memo?: PlanMemo;
 }
 
-/**
- * What one plan of a source hands to the next plan of the same source. The source's parse and prepared
- * parts are reused while it keeps its uid and resourceVersion (the API server gives every change a new
- * one) under the same flags and link; a mirror found in sync, of a source with no transform, is not
- * rendered again while it keeps its resourceVersion and the source its content hash.
- */
-export interface PlanMemo {
-  uid?: string;
-  resourceVersion?: string;
-  config: MirrorConfig;
-  cluster?: string;
-  spec: SourceSpec;
-  warnings: readonly SourceWarning[];
-  prepared: PreparedSource;
-  /** Without a transform: the resourceVersion of each mirror found in sync, by namespace. */
-  inSync: ReadonlyMap<string, string>;
-}
-
-/** The parsed and prepared parts of `source`, from `memo` when it was made from the same source. */
-function parseAndPrepare(
-  source: KubeObject,
-  ctx: PlanContext,
-):
-  | Extract<ParsedSource, { ok: false }>
-  | { ok: true; spec: SourceSpec; warnings: readonly SourceWarning[]; prepared: PreparedSource } {
-  const m = ctx.memo;
-  const meta = source.metadata;
-  if (
-    m && m.uid === meta?.uid && m.resourceVersion === meta?.resourceVersion &&
-    meta?.resourceVersion !== undefined && m.config === ctx.config && m.cluster === ctx.link?.cluster
-  ) {
-    return { ok: true, spec: m.spec, warnings: m.warnings, prepared: m.prepared };
-  }
-  // An upstream's --source-namespaces are its own business: across clusters only the downstream's rules apply.
-  const parsed = parseSource(source, sourceConfig(ctx.config, ctx.link));
-  if (!parsed.ok) return parsed;
-  return { ...parsed, prepared: prepareSource(source, parsed.spec, ctx.config, ctx.link?.cluster) };
-}
-
 /** A source read through a link, as a peer of another source of the same name. */
 export interface LinkPeer {
   link: LinkScope;
@@ -237,7 +192,7 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
       warnings: [],
     };
   }
-  const parsed = parseAndPrepare(source, ctx);
+  const parsed = parseAndPrepare(source, ctx.config, ctx.link, ctx.memo);
   if (!parsed.ok) {
     const errors = parsed.errors.map((e: SourceError): PlanError => ({
       source: ref,
@@ -475,9 +430,4 @@ export function sortActions(actions: PlanAction[]): PlanAction[] {
     cmp(a.source.namespace, b.source.namespace) || cmp(a.source.name, b.source.name) ||
     cmp(a.source.kind, b.source.kind) || cmp(a.target.namespace, b.target.namespace)
   );
-}
-
-/** The flags a source is read under: through a link, the upstream's `--source-namespaces` is its own business. */
-export function sourceConfig(config: MirrorConfig, link?: LinkScope): MirrorConfig {
-  return link ? { ...config, sourceNamespaces: [] } : config;
 }

@@ -19,14 +19,8 @@ import type { MirrorConfig } from "./config.ts";
 import { RBAC_HINT } from "./kind_access.ts";
 import { isPullingObject, planPull } from "./pull.ts";
 import type { LinkScope } from "./cluster_link.ts";
-import {
-  type LinkPeer,
-  type PlanMemo,
-  planOrphans,
-  planSource,
-  SOURCE_GONE,
-  type SourcePlan,
-} from "./plan.ts";
+import { type LinkPeer, planOrphans, planSource, SOURCE_GONE, type SourcePlan } from "./plan.ts";
+import type { PlanMemo } from "./plan_memo.ts";
 import type { RenderClock } from "./render.ts";
 import { isEnabledSource } from "./source_spec.ts";
 import type { KubeObject, NamespaceInfo, SourceRef } from "./types.ts";

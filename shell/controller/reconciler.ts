@@ -29,13 +29,8 @@ import { namesCluster } from "../../core/cluster_link.ts";
 import { controllerLabel, groupKindKey, kindLabel, rbacResource } from "../../core/group_kind.ts";
 import { ANNOTATION_PULL_FROM, DEFAULT_CLUSTER_NAME, LABEL_MIRROR } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
-import {
-  type LinkPeer,
-  type PlanAction,
-  type PlanMemo,
-  sourceConfig,
-  type SourcePlan,
-} from "../../core/plan.ts";
+import type { LinkPeer, PlanAction, SourcePlan } from "../../core/plan.ts";
+import { type PlanMemo, sourceConfig } from "../../core/plan_memo.ts";
 import { isEnabledSource, parseSource } from "../../core/source_spec.ts";
 import { type KeySnapshot, planKey } from "../../core/plan_key.ts";
 import { isPullingObject, parsePullFrom } from "../../core/pull.ts";
