@@ -83,8 +83,8 @@ export interface LinkState {
   forbidden: Set<string>;
   /** Forbidden kinds already said in the log (said once, not at every re-check). */
   saidForbidden: Set<string>;
-  /** The pending re-check of the forbidden kinds, and the wait before the next one. */
-  recheck?: { cancel: () => void };
+  /** Cancels the pending re-check of the forbidden kinds; and the wait before the next one. */
+  cancelRecheck?: () => void;
   recheckMs?: number;
   /** The kubeconfig the watches were made with. */
   kubeconfig?: string;
@@ -368,20 +368,18 @@ export class ClusterLinks {
 
   /** Asks again for the link's forbidden kinds after a wait that doubles each time (one list each). */
   #scheduleRecheck(link: LinkState): void {
-    if (link.recheck || this.#stopped) return;
+    if (link.cancelRecheck || this.#stopped) return;
     const wait = link.recheckMs ?? FORBIDDEN_RECHECK_MS;
     link.recheckMs = Math.min(FORBIDDEN_RECHECK_MAX_MS, wait * 2);
-    link.recheck = {
-      cancel: this.#clock.after(wait, () => {
-        link.recheck = undefined;
-        if (link.forbidden.size > 0) this.#syncWatches(link);
-      }),
-    };
+    link.cancelRecheck = this.#clock.after(wait, () => {
+      link.cancelRecheck = undefined;
+      if (link.forbidden.size > 0) this.#syncWatches(link);
+    });
   }
 
   #stopWatches(link: LinkState): void {
-    link.recheck?.cancel();
-    link.recheck = undefined;
+    link.cancelRecheck?.();
+    link.cancelRecheck = undefined;
     link.recheckMs = undefined;
     link.saidForbidden.clear();
     for (const inf of link.sources.values()) inf.stop();
