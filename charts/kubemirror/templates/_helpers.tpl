@@ -93,7 +93,7 @@ true
 V8 flags from the container's memory limit: the JavaScript heap may use 40% of it, so garbage from large
 objects is collected before the process nears the limit. The young generation keeps V8's 16 MB: a 1 MB one
 (until 2026-12-01) promoted each write's request and answer to the old generation, and a fan-out cost a
-third more CPU per mirror for 2-3 MiB less resident after it (docs/SCALING.md). --single-threaded was tried:
+third more CPU per mirror for 0-2 MiB less resident after it (docs/SCALING.md). --single-threaded was tried:
 smaller idle, 25 MiB more after a 1,000-mirror fan-out. Measured with `deno task bench:memory`,
 `deno task bench:scale` and `deno task bench:curve` (README, "Memory"). Empty when no limit is set in Mi,
 Gi, M or G.
