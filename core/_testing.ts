@@ -4,6 +4,7 @@
  * Used by tests only.
  * @module
  */
+import assert from "node:assert/strict";
 import fc from "fast-check";
 import { DEFAULT_CONFIG, type MirrorConfig } from "./config.ts";
 import {
@@ -14,6 +15,8 @@ import {
   ANNOTATION_SYNC,
   ANNOTATION_TARGET_NAMESPACE_SELECTOR,
   ANNOTATION_TARGET_NAMESPACES,
+  ANNOTATION_TRANSFORM,
+  ANNOTATION_TRANSFORM_STRICT,
   LABEL_ALLOW_MIRRORS,
   LABEL_ENABLED,
   LABEL_MANAGED_BY,
@@ -75,7 +78,17 @@ export const selectorArb: fc.Arbitrary<string | undefined> = fc.option(
   { nil: undefined },
 );
 
-/** Either a ConfigMap or a Secret source, enabled, with random content and targets. */
+/**
+ * Transformations a generated source may carry: one by target namespace, one reading the source's labels
+ * (some of which its content hash leaves out), one whose rule fails in every namespace.
+ */
+const TRANSFORMS = [
+  'rules:\n  - path: data.ns\n    template: "{{ .TargetNamespace }}"\n',
+  "rules:\n  - path: data.owner\n    template: '{{ index .Labels \"argocd.argoproj.io/instance\" }}'\n",
+  "rules:\n  - path: data.list[2]\n    value: x\n  - path: data.kept\n    value: y\n",
+];
+
+/** Either a ConfigMap or a Secret source, enabled, with random content, targets and maybe a transform. */
 export function sourceArb(namespace?: string): fc.Arbitrary<KubeObject> {
   return fc.record({
     kind: fc.constantFrom("ConfigMap", "Secret"),
@@ -91,6 +104,8 @@ export function sourceArb(namespace?: string): fc.Arbitrary<KubeObject> {
     ),
     immutable: fc.boolean(),
     maxTargets: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+    transform: fc.option(fc.constantFrom(...TRANSFORMS), { nil: undefined }),
+    strict: fc.boolean(),
   }).map((s) => {
     const annotations: Record<string, string> = {
       [ANNOTATION_SYNC]: "true",
@@ -98,6 +113,10 @@ export function sourceArb(namespace?: string): fc.Arbitrary<KubeObject> {
     };
     if (s.selector) annotations[ANNOTATION_TARGET_NAMESPACE_SELECTOR] = s.selector;
     if (s.maxTargets !== undefined) annotations["kubemirror.raczylo.com/max-targets"] = String(s.maxTargets);
+    if (s.transform !== undefined) {
+      annotations[ANNOTATION_TRANSFORM] = s.transform;
+      if (s.strict) annotations[ANNOTATION_TRANSFORM_STRICT] = "true";
+    }
     const data = s.kind === "Secret"
       ? Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, btoa(encodeURIComponent(v))]))
       : s.data;
@@ -200,4 +219,22 @@ export function applyActions(observed: readonly KubeObject[], actions: readonly 
     }
   }
   return [...state.values()];
+}
+
+/**
+ * `value` as tests compare it: a parsed transformation stands as its text, since its compiled templates
+ * are functions, equal only to themselves (two parses of one annotation compile two of them).
+ */
+export function comparable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(comparable);
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, comparable(v)]));
+  if (value === null || typeof value !== "object") return value;
+  const o = value as Record<string, unknown>;
+  if (typeof o.text === "string" && Array.isArray(o.rules)) return `transform: ${o.text}`;
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, comparable(v)]));
+}
+
+/** Asserts two plans (or parses) hold the same, by {@link comparable}. */
+export function assertSame(actual: unknown, expected: unknown, message?: string): void {
+  assert.deepEqual(comparable(actual), comparable(expected), message);
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { applyActions, configArb, NAMESPACE_POOL, namespacesArb, sourceArb } from "./_testing.ts";
+import { applyActions, assertSame, configArb, NAMESPACE_POOL, namespacesArb, sourceArb } from "./_testing.ts";
 import {
   clusterMatches,
   type LinkScope,
@@ -160,7 +160,7 @@ Deno.test("property: planning across clusters is deterministic and idempotent", 
     fc.property(caseArb, ([source, link, observed, namespaces, config]) => {
       const c = { namespaces, observed, config, time: T0, link };
       const first = planSource(source, c);
-      assert.deepEqual(planSource(source, c), first);
+      assertSame(planSource(source, c), first);
       const after = applyActions(observed, first.actions);
       const second = planSource(source, { ...c, observed: after, time: T1 });
       for (const a of second.actions) {

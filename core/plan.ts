@@ -229,9 +229,8 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
   const prepared = parsed.prepared;
   const actions: PlanAction[] = [];
   const errors: PlanError[] = [];
-  // Without a transform, a mirror's render depends only on the prepared source and its namespace.
-  const inSync = spec.transform ? undefined : new Map<string, string>();
-  const known = inSync && ctx.memo?.prepared.hash === prepared.hash ? ctx.memo.inSync : undefined;
+  const inSync = new Map<string, string>();
+  const known = knownInSync(ctx.memo, prepared, ctx.config);
   for (const ns of resolution.targets) {
     const observed = atTarget.get(ns);
     const rv = observed?.metadata?.resourceVersion;
@@ -248,7 +247,9 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
     atTarget.delete(ns);
     actions.push(decided.action);
     errors.push(...decided.errors);
-    if (inSync && decided.action.action === "unchanged" && rv !== undefined) inSync.set(ns, rv);
+    if (decided.action.action === "unchanged" && decided.errors.length === 0 && rv !== undefined) {
+      inSync.set(ns, rv);
+    }
   }
   // Namespaces left out: a skip each, and a delete where our mirror is still there.
   const skippedReason = new Map(resolution.skipped.map((s) => [s.namespace, s.reason]));
@@ -282,9 +283,25 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
     spec,
     warnings: parsed.warnings,
     prepared,
-    inSync: inSync ?? new Map(),
+    inSync,
   };
   return { source: ref, actions, errors, warnings, memo };
+}
+
+/**
+ * The mirrors an earlier plan found in sync (with no transform failure) that render the same now. Without
+ * a transform, a mirror's render depends on the prepared source's content hash and its namespace's name.
+ * A transform also reads the source's labels and annotations, some of which the hash leaves out, and the
+ * flags' limits: its mirrors are known only while the very source (uid, resourceVersion) and flags are.
+ */
+function knownInSync(
+  memo: PlanMemo | undefined,
+  prepared: PlanMemo["prepared"],
+  config: PlanContext["config"],
+): ReadonlyMap<string, string> | undefined {
+  if (!memo || memo.prepared.hash !== prepared.hash) return undefined;
+  if (prepared.spec.transform && (memo.prepared !== prepared || memo.config !== config)) return undefined;
+  return memo.inSync;
 }
 
 /** One target namespace of a valid source, as {@link decideTarget} sees it. */
@@ -301,7 +318,7 @@ interface TargetInput {
   render: () => ReturnType<typeof renderPrepared>;
   /** The prepared source's content hash (the same for every target). */
   hash: string;
-  /** An earlier plan found this very mirror (same resourceVersion) in sync with this hash, with no transform. */
+  /** An earlier plan found this very mirror (same resourceVersion) in sync, and it would render the same. */
   knownInSync: boolean;
 }
 

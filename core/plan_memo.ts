@@ -28,8 +28,8 @@ import type { KubeObject } from "./types.ts";
 /**
  * What one plan of a source hands to the next plan of the same source. The source's parse and prepared
  * parts are reused while it keeps its uid and resourceVersion under the same flags and link; a mirror found
- * in sync, of a source with no transform, is not rendered again while it keeps its resourceVersion and the
- * source its content hash.
+ * in sync (with no transform failure) is not rendered again while it keeps its resourceVersion and the
+ * source its content hash (with a transform: the source its resourceVersion).
  */
 export interface PlanMemo {
   uid?: string;
@@ -39,7 +39,7 @@ export interface PlanMemo {
   spec: SourceSpec;
   warnings: readonly SourceWarning[];
   prepared: PreparedSource;
-  /** Without a transform: the resourceVersion of each mirror found in sync, by namespace. */
+  /** The resourceVersion of each mirror found in sync with no transform failure, by namespace. */
   inSync: ReadonlyMap<string, string>;
 }
 
