@@ -137,47 +137,54 @@ export function sourceArb(namespace?: string): fc.Arbitrary<KubeObject> {
   });
 }
 
-/** Objects that may already sit at the source's name in some namespaces. */
-export function observedArb(source: KubeObject): fc.Arbitrary<KubeObject[]> {
+/** What may sit at a source's name in a namespace, for {@link observedObject}. */
+export const OBSERVED_SHAPES = [
+  "ours-stale",
+  "ours-edited",
+  "other-source",
+  "unmanaged",
+  "adoptable",
+  "other-kind",
+] as const;
+
+/** An object at `source`'s name in `namespace`: a mirror of it (stale or edited), or something else. */
+export function observedObject(
+  source: KubeObject,
+  namespace: string,
+  shape: typeof OBSERVED_SHAPES[number],
+  resourceVersion = "3",
+): KubeObject {
   const name = source.metadata!.name!;
   const kind = source.kind!;
+  const labels: Record<string, string> = {};
+  const annotations: Record<string, string> = {};
+  if (shape === "ours-stale" || shape === "ours-edited" || shape === "other-source") {
+    labels[LABEL_MANAGED_BY] = "kubemirror";
+    labels[LABEL_MIRROR] = "true";
+    annotations[ANNOTATION_SOURCE_NAMESPACE] = shape === "other-source"
+      ? "elsewhere"
+      : source.metadata!.namespace!;
+    annotations[ANNOTATION_SOURCE_NAME] = name;
+    annotations[ANNOTATION_SOURCE_CONTENT_HASH] = shape === "ours-stale" ? "0".repeat(64) : "f".repeat(64);
+  }
+  if (shape === "adoptable") annotations[ANNOTATION_ADOPT] = `${source.metadata!.namespace}/${name}`;
+  return {
+    apiVersion: "v1",
+    kind: shape === "other-kind" ? (kind === "Secret" ? "ConfigMap" : "Secret") : kind,
+    metadata: { name, namespace, uid: `obs-${namespace}`, resourceVersion, labels, annotations },
+    data: { edited: "by hand" },
+  };
+}
+
+/** Objects that may already sit at the source's name in some namespaces. */
+export function observedArb(source: KubeObject): fc.Arbitrary<KubeObject[]> {
   return fc.uniqueArray(
     fc.record({
       namespace: fc.constantFrom(...NAMESPACE_POOL),
-      shape: fc.constantFrom(
-        "ours-stale",
-        "ours-edited",
-        "other-source",
-        "unmanaged",
-        "adoptable",
-        "other-kind",
-      ),
+      shape: fc.constantFrom(...OBSERVED_SHAPES),
     }),
     { selector: (o) => o.namespace, maxLength: 6 },
-  ).map((list) =>
-    list.map(({ namespace, shape }): KubeObject => {
-      const labels: Record<string, string> = {};
-      const annotations: Record<string, string> = {};
-      if (shape === "ours-stale" || shape === "ours-edited" || shape === "other-source") {
-        labels[LABEL_MANAGED_BY] = "kubemirror";
-        labels[LABEL_MIRROR] = "true";
-        annotations[ANNOTATION_SOURCE_NAMESPACE] = shape === "other-source"
-          ? "elsewhere"
-          : source.metadata!.namespace!;
-        annotations[ANNOTATION_SOURCE_NAME] = name;
-        annotations[ANNOTATION_SOURCE_CONTENT_HASH] = shape === "ours-stale"
-          ? "0".repeat(64)
-          : "f".repeat(64);
-      }
-      if (shape === "adoptable") annotations[ANNOTATION_ADOPT] = `${source.metadata!.namespace}/${name}`;
-      return {
-        apiVersion: "v1",
-        kind: shape === "other-kind" ? (kind === "Secret" ? "ConfigMap" : "Secret") : kind,
-        metadata: { name, namespace, uid: `obs-${namespace}`, resourceVersion: "3", labels, annotations },
-        data: { edited: "by hand" },
-      };
-    })
-  );
+  ).map((list) => list.map(({ namespace, shape }) => observedObject(source, namespace, shape)));
 }
 
 /** Flags with some exclusions and limits. */

@@ -25,6 +25,8 @@ export * from "./mirrorable.ts";
 export * from "./ownership.ts";
 export * from "./plan.ts";
 export * from "./plan_memo.ts";
+export * from "./plan_namespaces.ts";
+export * from "./plan_targets.ts";
 export * from "./plan_all.ts";
 export * from "./plan_key.ts";
 export * from "./render.ts";

@@ -20,17 +20,13 @@
  * @module
  */
 import type { MirrorConfig } from "./config.ts";
-import { driftOf, needsRecreate } from "./drift.ts";
 import { objectGroupKindKey } from "./group_kind.ts";
 import { type LinkScope, namesCluster } from "./cluster_link.ts";
-import {
-  ANNOTATION_SOURCE_CONTENT_HASH,
-  ANNOTATION_TARGET_CLUSTERS,
-  DEFAULT_CLUSTER_NAME,
-} from "./markers.ts";
-import { adoptsFor, isMirrorOf, type MirrorOwner, mirrorSourceOf, ownerName } from "./ownership.ts";
+import { ANNOTATION_TARGET_CLUSTERS, DEFAULT_CLUSTER_NAME } from "./markers.ts";
+import { isMirrorOf, type MirrorOwner } from "./ownership.ts";
 import { parseAndPrepare, type PlanMemo, sourceConfig } from "./plan_memo.ts";
-import { type RenderClock, renderPrepared } from "./render.ts";
+import { type Claim, knownInSync, planTargets } from "./plan_targets.ts";
+import type { RenderClock } from "./render.ts";
 import { isEnabledSource, parseSource, type SourceError } from "./source_spec.ts";
 import { resolveTargets } from "./targets.ts";
 import {
@@ -216,65 +212,23 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
   }
   const warnings = parsed.warnings.map((w): PlanWarning => ({ source: ref, ...w }));
   const gk = objectGroupKindKey(source);
-  const name = ref.name;
   const atTarget = new Map<string, KubeObject>();
   for (const o of ctx.observed) {
-    if (objectGroupKindKey(o) === gk && o.metadata?.name === name) {
+    if (objectGroupKindKey(o) === gk && o.metadata?.name === ref.name) {
       atTarget.set(o.metadata?.namespace ?? "", o);
     }
   }
-  const resolution = resolveTargets(spec.targets, ref.namespace, ctx.namespaces, ctx.config, ctx.link);
-  const pending = new Set(resolution.pending);
-  const claims = peerClaims(source, ctx);
   const prepared = parsed.prepared;
-  const actions: PlanAction[] = [];
-  const errors: PlanError[] = [];
-  const inSync = new Map<string, string>();
-  const known = knownInSync(ctx.memo, prepared, ctx.config);
-  for (const ns of resolution.targets) {
-    const observed = atTarget.get(ns);
-    const rv = observed?.metadata?.resourceVersion;
-    const decided = decideTarget({
-      ref,
-      namespace: ns,
-      observed,
-      pending: pending.has(ns),
-      rival: claims.find((c) => c.targets.has(ns))?.owner,
-      render: () => renderPrepared(prepared, ns, ctx.config, ctx.time),
-      hash: prepared.hash,
-      knownInSync: rv !== undefined && known?.get(ns) === rv,
-    });
-    atTarget.delete(ns);
-    actions.push(decided.action);
-    errors.push(...decided.errors);
-    if (decided.action.action === "unchanged" && decided.errors.length === 0 && rv !== undefined) {
-      inSync.set(ns, rv);
-    }
-  }
-  // Namespaces left out: a skip each, and a delete where our mirror is still there.
-  const skippedReason = new Map(resolution.skipped.map((s) => [s.namespace, s.reason]));
-  for (const s of resolution.skipped) {
-    const observed = atTarget.get(s.namespace);
-    if (observed && isMirrorOf(observed, ref)) continue;
-    actions.push({
-      action: "skip",
-      source: ref,
-      target: { namespace: s.namespace, name },
-      code: s.code,
-      reason: s.reason,
-    });
-  }
-  for (const [ns, observed] of atTarget) {
-    if (!isMirrorOf(observed, ref)) continue;
-    actions.push({
-      action: "delete",
-      source: ref,
-      target: { namespace: ns, name },
-      reason: skippedReason.get(ns) ?? `namespace "${ns}" is no longer a target`,
-      observedResourceVersion: observed.metadata?.resourceVersion,
-    });
-  }
-  actions.sort((a, b) => cmp(a.target.namespace, b.target.namespace));
+  const { actions, errors, inSync } = planTargets({
+    ref,
+    resolution: resolveTargets(spec.targets, ref.namespace, ctx.namespaces, ctx.config, ctx.link),
+    atTarget,
+    claims: peerClaims(source, ctx),
+    prepared,
+    known: knownInSync(ctx.memo, prepared, ctx.config),
+    config: ctx.config,
+    time: ctx.time,
+  });
   const memo: PlanMemo = {
     uid: source.metadata?.uid,
     resourceVersion: source.metadata?.resourceVersion,
@@ -286,124 +240,6 @@ export function planSource(source: KubeObject, ctx: PlanContext): SourcePlan {
     inSync,
   };
   return { source: ref, actions, errors, warnings, memo };
-}
-
-/**
- * The mirrors an earlier plan found in sync (with no transform failure) that render the same now. Without
- * a transform, a mirror's render depends on the prepared source's content hash and its namespace's name.
- * A transform also reads the source's labels and annotations, some of which the hash leaves out, and the
- * flags' limits: its mirrors are known only while the very source (uid, resourceVersion) and flags are.
- */
-function knownInSync(
-  memo: PlanMemo | undefined,
-  prepared: PlanMemo["prepared"],
-  config: PlanContext["config"],
-): ReadonlyMap<string, string> | undefined {
-  if (!memo || memo.prepared.hash !== prepared.hash) return undefined;
-  if (prepared.spec.transform && (memo.prepared !== prepared || memo.config !== config)) return undefined;
-  return memo.inSync;
-}
-
-/** One target namespace of a valid source, as {@link decideTarget} sees it. */
-interface TargetInput {
-  ref: SourceRef;
-  namespace: string;
-  /** The object of the source's kind at the source's name in that namespace, if any. */
-  observed?: KubeObject;
-  /** The namespace is named but does not exist yet. */
-  pending: boolean;
-  /** Another valid source, coming first, that claims the same name there (no mirror exists yet). */
-  rival?: MirrorOwner;
-  /** The desired mirror, rendered only when the decision needs it (the costly step). */
-  render: () => ReturnType<typeof renderPrepared>;
-  /** The prepared source's content hash (the same for every target). */
-  hash: string;
-  /** An earlier plan found this very mirror (same resourceVersion) in sync, and it would render the same. */
-  knownInSync: boolean;
-}
-
-/** What to do in one target namespace, and what is wrong there: the per-target ladder of §4. */
-function decideTarget(t: TargetInput): { action: PlanAction; errors: PlanError[] } {
-  const { ref, namespace: ns, observed } = t;
-  const name = ref.name;
-  const target = { namespace: ns, name };
-  const step = (a: Omit<PlanAction, "source" | "target">, errors: PlanError[] = []) => ({
-    action: { source: ref, target, ...a },
-    errors,
-  });
-  const error = (kind: PlanError["kind"], message: string): PlanError => ({
-    source: ref,
-    kind,
-    namespace: ns,
-    message,
-  });
-  if (t.pending) {
-    return step({ action: "skip", code: "pending", reason: `namespace "${ns}" does not exist yet` });
-  }
-  const ours = observed !== undefined && isMirrorOf(observed, ref);
-  if (observed && !ours && !adoptsFor(observed, ref)) {
-    const owner = mirrorSourceOf(observed);
-    const reason = owner
-      ? `${ns}/${name} is a mirror of ${ownerName(owner)}`
-      : ref.cluster
-      ? `${ns}/${name} exists and is not a mirror of cluster "${ref.cluster}"; it is left alone`
-      : `${ns}/${name} exists and is not managed by KubeMirror; annotate it ` +
-        `kubemirror.raczylo.com/adopt=${ref.namespace}/${name} to let this source take it over`;
-    return step({ action: "conflict", reason }, [error("conflict", `conflict in ${ns}: ${reason}`)]);
-  }
-  if (!observed && t.rival !== undefined) {
-    const reason = `${ns}/${name} is also claimed by ${ownerName(t.rival)}, which comes first`;
-    return step({ action: "conflict", reason }, [error("conflict", `conflict in ${ns}: ${reason}`)]);
-  }
-  if (observed?.metadata?.deletionTimestamp) {
-    return step({ action: "skip", code: "deleting", reason: `${ns}/${name} is being deleted` });
-  }
-  if (
-    ours && t.knownInSync && observed.metadata?.annotations?.[ANNOTATION_SOURCE_CONTENT_HASH] === t.hash
-  ) {
-    return step({ action: "unchanged" });
-  }
-  const rendered = t.render();
-  const errors = rendered.failures.map((f) => error("transform", `transform in ${ns}: ${f.message}`));
-  if (rendered.blocked) {
-    if (rendered.failures.length === 0) {
-      errors.push(error("transform", `transform in ${ns}: ${rendered.blocked}`));
-    }
-    return step({ action: "skip", code: "blocked", reason: rendered.blocked }, errors);
-  }
-  if (!observed) return step({ action: "create", object: rendered.object }, errors);
-  const observedResourceVersion = observed.metadata?.resourceVersion;
-  const recreate = needsRecreate(rendered.object, observed) || undefined;
-  if (!ours) {
-    const reason = "adopted: the object's owner consented with kubemirror.raczylo.com/adopt";
-    return step(
-      { action: "update", reason, object: rendered.object, recreate, observedResourceVersion },
-      errors,
-    );
-  }
-  const observedHash = observed.metadata?.annotations?.[ANNOTATION_SOURCE_CONTENT_HASH];
-  if (observedHash !== rendered.hash) {
-    const reason = "the source changed";
-    return step(
-      { action: "update", reason, object: rendered.object, recreate, observedResourceVersion },
-      errors,
-    );
-  }
-  const drift = driftOf(rendered.object, observed);
-  if (drift === undefined) return step({ action: "unchanged" }, errors);
-  return step({
-    action: "update",
-    reason: `the mirror was edited (${drift}); reverting`,
-    object: rendered.object,
-    recreate,
-    drift,
-    observedResourceVersion,
-  }, errors);
-}
-
-interface Claim {
-  owner: MirrorOwner;
-  targets: Set<string>;
 }
 
 /** The order in which sources claim a name: local sources first, then links by cluster; then by namespace. */
