@@ -21,6 +21,8 @@
  */
 import type { LinkScope } from "./cluster_link.ts";
 import type { MirrorConfig } from "./config.ts";
+import { canonicalJson } from "./hash.ts";
+import { ANNOTATION_SYNC_STATUS } from "./markers.ts";
 import { type PreparedSource, prepareSource } from "./render.ts";
 import { type ParsedSource, parseSource, type SourceSpec, type SourceWarning } from "./source_spec.ts";
 import type { KubeObject } from "./types.ts";
@@ -68,4 +70,29 @@ export function parseAndPrepare(
   const parsed = parseSource(source, sourceConfig(config, link));
   if (!parsed.ok) return parsed;
   return { ...parsed, prepared: prepareSource(source, parsed.spec, config, link?.cluster) };
+}
+
+/** The parts of a source the controller writes on it, which no plan reads. */
+function withoutOwnWrites(o: KubeObject): KubeObject {
+  const { resourceVersion: _rv, managedFields: _mf, finalizers: _f, ...meta } = o.metadata ?? {};
+  const { [ANNOTATION_SYNC_STATUS]: _status, ...annotations } = meta.annotations ?? {};
+  return { ...o, metadata: { ...meta, annotations } };
+}
+
+/**
+ * `memo` carried over to `after`, the same source once the controller wrote its `sync-status` or its
+ * finalizer on it: a new resourceVersion, and nothing a plan reads changed, so the next plan need not
+ * parse and hash it again, and may still be of the namespaces that changed only. Undefined when anything
+ * else differs, or the source has a transform (its templates may read every annotation).
+ */
+export function rebaseMemo(memo: PlanMemo, after: KubeObject): PlanMemo | undefined {
+  const before = memo.prepared.source;
+  if (memo.spec.transform || memo.uid !== after.metadata?.uid) return undefined;
+  if (after.metadata?.resourceVersion === undefined) return undefined;
+  if (canonicalJson(withoutOwnWrites(before)) !== canonicalJson(withoutOwnWrites(after))) return undefined;
+  return {
+    ...memo,
+    resourceVersion: after.metadata.resourceVersion,
+    prepared: { ...memo.prepared, source: after },
+  };
 }
