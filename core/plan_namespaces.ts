@@ -15,12 +15,15 @@
  * const source = { apiVersion: "v1", kind: "ConfigMap", data: { a: "1" }, metadata: { name: "cfg", namespace: "default",
  *   uid: "u1", resourceVersion: "7", labels: { "kubemirror.raczylo.com/enabled": "true" },
  *   annotations: { "kubemirror.raczylo.com/sync": "true", "kubemirror.raczylo.com/target-namespaces": "app-*" } } };
- * const ctx = { config: DEFAULT_CONFIG, time: { now: "2026-01-01T00:00:00Z" }, observed: [] };
- * const last = planSource(source, { ...ctx, namespaces: [{ name: "app-1", labels: {}, phase: "Active" }] });
- * // app-2 is created: only it is looked at (its namespace and the objects at the source's name there).
- * const plan = planNamespaces(source, { ...ctx, namespaces: [{ name: "app-2", labels: {}, phase: "Active" }] },
+ * const ctx = { config: DEFAULT_CONFIG, time: { now: "2026-01-01T00:00:00Z" } };
+ * const app = (name: string) => ({ name, labels: {}, phase: "Active" as const });
+ * const last = planSource(source, { ...ctx, namespaces: [app("app-1")], observed: [] });
+ * const written = last.actions[0].object!;
+ * const mirror = { ...written, metadata: { ...written.metadata, resourceVersion: "1" } };
+ * // app-2 is created: it is looked at, and app-1 where the last plan wrote; nothing else.
+ * const plan = planNamespaces(source, { ...ctx, namespaces: [app("app-1"), app("app-2")], observed: [mirror] },
  *   last, new Set(["app-2"]));
- * assert.deepEqual(plan?.actions.map((a) => `${a.action} ${a.target.namespace}`), ["create app-1", "create app-2"]);
+ * assert.deepEqual(plan?.actions.map((a) => `${a.action} ${a.target.namespace}`), ["unchanged app-1", "create app-2"]);
  * ```
  * @module
  */
@@ -35,15 +38,35 @@ import { type KubeObject, sourceRef } from "./types.ts";
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * The namespaces to plan again: those that changed, and those where the last plan met an object it does
- * not own (a conflict). Objects that are not the source's mirrors wake other sources, or none, when they
- * change or go; a conflict is looked at again each time instead.
+ * The namespaces to plan again: those that changed, those where the last plan wrote (what came of its
+ * writes is in the caches now), and those where it met an object it does not own (a conflict: objects
+ * that are not the source's mirrors wake other sources, or none, when they change or go).
  */
 export function namespacesToReplan(last: SourcePlan, changed: Iterable<string>): Set<string> {
   const replan = new Set(changed);
-  for (const a of last.actions) if (a.action === "conflict") replan.add(a.target.namespace);
+  for (const a of last.actions) {
+    if (a.action === "conflict" || isWrite(a)) replan.add(a.target.namespace);
+  }
   return replan;
 }
+
+/**
+ * A plan as the next {@link planNamespaces} of the same source needs it: without the desired objects of
+ * its writes, whose namespaces are always planned again.
+ */
+export function planBase(plan: SourcePlan): SourcePlan {
+  if (!plan.actions.some((a) => a.object !== undefined || a.patch !== undefined)) return plan;
+  return {
+    ...plan,
+    actions: plan.actions.map((a) => {
+      if (a.object === undefined && a.patch === undefined) return a;
+      const { object: _object, patch: _patch, ...rest } = a;
+      return rest;
+    }),
+  };
+}
+
+const isWrite = (a: PlanAction) => a.action === "create" || a.action === "update" || a.action === "delete";
 
 /** Whether an action stands for a target namespace (not one left out, and not a mirror to delete). */
 function isTarget(a: PlanAction): boolean {
@@ -51,10 +74,10 @@ function isTarget(a: PlanAction): boolean {
 }
 
 /**
- * Plans `source` again for the namespaces in `changed` (and the conflicts of `last`,
+ * Plans `source` again for the namespaces in `changed` (and where `last` wrote or met a conflict,
  * {@link namespacesToReplan}), carrying the rest of `last` over. `last` must be the plan of the same
- * source, made with the same flags when the cluster differed from now only in those namespaces: their
- * labels, phase or existence, and the objects at the source's name there. `ctx.namespaces` and
+ * source (or its {@link planBase}), made with the same flags when the cluster differed from now only in
+ * those namespaces: their labels, phase or existence, and the objects at the source's name there. `ctx.namespaces` and
  * `ctx.observed` need cover only the namespaces planned again (others are ignored). Undefined when the
  * change may reach other namespaces, or `last` is not such a plan: then plan in full.
  */

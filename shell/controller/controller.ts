@@ -96,12 +96,19 @@ export class Controller {
         }
       },
       mirror: (gk, obj, old) => {
-        for (const key of keysForMirror(gk, obj, old)) this.#enqueue(key);
+        const at = [obj.metadata?.namespace ?? ""];
+        for (const key of keysForMirror(gk, obj, old)) {
+          // Only that namespace changed for the source: its next plan may be of it alone.
+          this.reconciler.noteNamespaces(key, at);
+          this.#enqueue(key);
+        }
       },
       namespace: (ns, old) => {
+        const at = [ns.metadata?.name ?? ""];
         for (
           const key of keysForNamespace(ns, old, this.watches.kinds, options.flags.config, this.#linkSources)
         ) {
+          this.reconciler.noteNamespaces(key, at);
           // Namespaces come in bursts (a team's environments, a test run): one plan per source per window.
           this.#enqueue(key, NAMESPACE_BATCH_MS);
         }
@@ -214,6 +221,7 @@ export class Controller {
   /** The one owner of the leader gauge: 1 exactly while this replica works the queue and may write. */
   #lead(on: boolean): void {
     this.#leader = on;
+    this.reconciler.planAllInFull();
     this.options.metrics.leader.set(on ? 1 : 0);
   }
 
@@ -233,6 +241,8 @@ export class Controller {
 
   #resync(): void {
     this.reconciler.pruneFights();
+    // A resync looks at every namespace again: whatever no event said.
+    this.reconciler.planAllInFull();
     for (const key of resyncKeys(this.watches.kinds, this.#linkSources)) this.#enqueue(key);
     for (const name of this.links?.links.keys() ?? []) this.#enqueue(linkKey(name));
   }

@@ -30,13 +30,14 @@ import { controllerLabel, groupKindKey, kindLabel, rbacResource } from "../../co
 import { ANNOTATION_PULL_FROM, DEFAULT_CLUSTER_NAME, LABEL_MIRROR } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
 import type { LinkPeer, PlanAction, SourcePlan } from "../../core/plan.ts";
-import { type PlanMemo, sourceConfig } from "../../core/plan_memo.ts";
+import { type PlanMemo, rebaseMemo, sourceConfig } from "../../core/plan_memo.ts";
+import { namespacesToReplan, planBase, planNamespaces } from "../../core/plan_namespaces.ts";
 import { isEnabledSource, parseSource } from "../../core/source_spec.ts";
 import { type KeySnapshot, planKey } from "../../core/plan_key.ts";
 import { isPullingObject, parsePullFrom } from "../../core/pull.ts";
 import { decideSourceStatus, ERROR_TYPES, type ExecutionOutcome } from "../../core/status.ts";
 import { rfc3339 } from "../../core/time.ts";
-import { type KubeObject, namespaceInfo, type SourceRef } from "../../core/types.ts";
+import { type KubeObject, type NamespaceInfo, namespaceInfo, type SourceRef } from "../../core/types.ts";
 import type { ControllerFlags } from "../config/flags.ts";
 import { ApiError, ignoreNotFound, type KubeClient, resourcePath } from "../kube/client.ts";
 import type { ObjectCache } from "../kube/informer.ts";
@@ -79,6 +80,12 @@ export type LinkView = Pick<
   "scope" | "sources" | "sourcesOfKind" | "links" | "secrets" | "isUp"
 >;
 
+/** A key's snapshot and its plan. */
+interface Planned {
+  snapshot: KeySnapshot;
+  plan: SourcePlan;
+}
+
 /** What came of carrying out a plan, and when to look again. */
 interface Execution extends ExecutionOutcome {
   /** A revert put off: reconcile again after this long. */
@@ -104,6 +111,13 @@ export class Reconciler {
    * hash, and the mirrors it found in sync, not computed or rendered again while they are unchanged.
    */
   readonly #memo = new Map<string, PlanMemo>();
+  /**
+   * Per key, its last plan that was carried out in full, and the namespaces whose labels, phase or mirror
+   * changed since (or since its reconcile began): while a key has both, its next plan is of those
+   * namespaces only ({@link planNamespaces}). A key without them is planned in full.
+   */
+  readonly #plans = new Map<string, SourcePlan>();
+  readonly #changed = new Map<string, Set<string>>();
   /** When a change to a source was first seen, for the propagation lag. */
   readonly #seenAt = new Map<string, number>();
   /** Mirrors another writer keeps editing. */
@@ -121,9 +135,25 @@ export class Reconciler {
     this.linkStatus = new LinkStatusWriter(deps.client, this.status);
   }
 
-  /** Notes that a source changed, for the propagation lag of its next writes. */
+  /** Notes that a source changed: its next plan is in full, and its writes count toward the propagation lag. */
   noteChange(key: string): void {
+    this.#changed.delete(key);
     if (!this.#seenAt.has(key)) this.#seenAt.set(key, performance.now());
+  }
+
+  /** Notes that these namespaces (their labels or phase, or the mirror of `key` there) changed. */
+  noteNamespaces(key: string, namespaces: Iterable<string>): void {
+    const changed = this.#changed.get(key);
+    if (changed) { for (const ns of namespaces) changed.add(ns); }
+  }
+
+  /**
+   * Plans every source in full next time: on a resync, and when this replica starts or stops leading
+   * (what changed while it did not work the queue is not known).
+   */
+  planAllInFull(): void {
+    this.#changed.clear();
+    this.#plans.clear();
   }
 
   /** Drops fight histories of mirrors left alone for a while. */
@@ -137,14 +167,24 @@ export class Reconciler {
     if (link !== undefined) return await this.#reconcileLink(link, signal);
     const k = this.deps.kind(parseKey(key).gk);
     if (!k) return { requeue: "no" };
-    const snapshot = { ...await this.#snapshot(k, key, signal), memo: this.#memo.get(key) };
-    const plan = planKey(snapshot);
+    // What changed since the last plan is taken; what changes from now on is noted for the next one.
+    const changed = this.#changed.get(key);
+    const last = this.#plans.get(key);
+    this.#changed.set(key, new Set());
+    const scoped = changed && last ? await this.#planChanged(k, key, last, changed, signal) : undefined;
+    const { snapshot, plan } = scoped ?? await this.#planFull(k, key, signal);
+    this.deps.metrics.plans.inc({
+      controller: controllerLabel(k.kind),
+      scope: scoped ? "namespaces" : "full",
+    });
     if (plan.memo) this.#memo.set(key, plan.memo);
     else this.#memo.delete(key);
     const done = await this.#execute(k, key, plan, signal);
     const recorded = await this.#record(k, key, snapshot, plan, done, signal);
+    const result = this.#result(done, recorded, signal);
+    this.#remember(k, key, snapshot, plan, result.requeue === "no");
     return {
-      ...this.#result(done, recorded, signal),
+      ...result,
       ...(plan.direction ? { direction: plan.direction } : {}),
       ...(snapshot.ref.cluster ? { cluster: snapshot.ref.cluster } : {}),
     };
@@ -179,17 +219,83 @@ export class Reconciler {
     return { requeue: recorded === "conflict" ? "backoff" : "no" };
   }
 
+  /** 1–2. The snapshot of every namespace the source may target, and its plan. */
+  async #planFull(k: KindState, key: string, signal?: AbortSignal): Promise<Planned> {
+    const snapshot = { ...await this.#snapshot(k, key, signal), memo: this.#memo.get(key) };
+    return { snapshot, plan: planKey(snapshot) };
+  }
+
+  /**
+   * 1–2. The snapshot of the namespaces that changed since `last` (and of its conflicts), and their plan;
+   * undefined when the source must be planned in full (a link's or a pulling object's key, another source
+   * of the same name, a target cap reached, the source changed).
+   */
+  async #planChanged(
+    k: KindState,
+    key: string,
+    last: SourcePlan,
+    changed: ReadonlySet<string>,
+    signal?: AbortSignal,
+  ): Promise<Planned | undefined> {
+    const { namespace, name, cluster } = parseKey(key);
+    if (cluster || k.missingVerbs.length > 0) return undefined;
+    let source = k.sources.get(`${namespace}/${name}`);
+    if (!source || isPullingObject(source)) return undefined;
+    const peers = k.sources.list().filter((p) =>
+      p.metadata?.name === name && p.metadata?.namespace !== namespace
+    );
+    if (peers.length > 0) return undefined;
+    if (this.deps.flags.verifySourceFreshness) source = await this.#fresh(k.kind, source, signal);
+    const replan = namespacesToReplan(last, changed);
+    const observed: KubeObject[] = [];
+    const namespaces: NamespaceInfo[] = [];
+    for (const ns of replan) {
+      const mirror = k.mirrors.get(`${ns}/${name}`);
+      if (mirror) observed.push(mirror);
+      const info = this.deps.namespaces.get(ns);
+      if (info) namespaces.push(namespaceInfo(info));
+    }
+    for (const f of await this.#foreignObjects(k, key, signal)) {
+      const ns = f.metadata?.namespace ?? "";
+      if (replan.has(ns) && !observed.some((o) => o.metadata?.namespace === ns)) observed.push(f);
+    }
+    const time = { now: rfc3339(this.#now()), clock: () => performance.now() };
+    const snapshot = {
+      ref: refOf(k, key),
+      source,
+      observed,
+      namespaces,
+      config: this.deps.flags.config,
+      time,
+    };
+    const plan = planNamespaces(source, snapshot, last, changed);
+    return plan ? { snapshot, plan } : undefined;
+  }
+
+  /**
+   * Keeps a plan that was carried out in full as the base of the next ({@link planBase}: the namespaces
+   * it wrote in are looked at again, in the caches); forgets the key's plan otherwise.
+   */
+  #remember(k: KindState, key: string, snapshot: KeySnapshot, plan: SourcePlan, clean: boolean): void {
+    const source = snapshot.source;
+    let memo = plan.memo;
+    // The source as this reconcile's own sync-status or finalizer write left it is the same source.
+    const now = source && k.sources.get(`${snapshot.ref.namespace}/${snapshot.ref.name}`);
+    if (memo && now && now !== source) memo = rebaseMemo(memo, now);
+    if (!clean || !this.#changed.has(key) || !memo || !source || plan.direction || snapshot.ref.cluster) {
+      this.#plans.delete(key);
+      this.#changed.delete(key);
+      return;
+    }
+    this.#memo.set(key, memo);
+    this.#plans.set(key, planBase(memo === plan.memo ? plan : { ...plan, memo }));
+  }
+
   /** 1. What is known about the key: the caches, plus the reads the cache cannot answer. */
   async #snapshot(k: KindState, key: string, signal?: AbortSignal): Promise<KeySnapshot> {
     const { namespace, name, cluster } = parseKey(key);
     const r = k.kind;
-    const ref = {
-      apiVersion: r.group ? `${r.group}/${r.version}` : r.version,
-      kind: r.kind,
-      namespace,
-      name,
-      ...(cluster ? { cluster } : {}),
-    };
+    const ref = refOf(k, key);
     if (cluster) return await this.#linkSnapshot(k, key, ref, cluster, signal);
     const time = { now: rfc3339(this.#now()), clock: () => performance.now() };
     const base = { ref, config: this.deps.flags.config, time };
@@ -452,6 +558,8 @@ export class Reconciler {
   #forgetSource(key: string): void {
     this.#foreign.delete(key);
     this.#memo.delete(key);
+    this.#plans.delete(key);
+    this.#changed.delete(key);
     this.#seenAt.delete(key);
     this.status.forget(key);
   }
@@ -493,6 +601,19 @@ export class Reconciler {
     }
     return cached;
   }
+}
+
+/** The source a key names, as its kind's watch serves it. */
+function refOf(k: KindState, key: string): SourceRef {
+  const { namespace, name, cluster } = parseKey(key);
+  const r = k.kind;
+  return {
+    apiVersion: r.group ? `${r.group}/${r.version}` : r.version,
+    kind: r.kind,
+    namespace,
+    name,
+    ...(cluster ? { cluster } : {}),
+  };
 }
 
 /** `SourceNotFound` → `source_not_found`, for metric labels. */

@@ -59,11 +59,12 @@ function setup<K extends FakeKube = FakeKube>(
   refill();
   const flags = parseFlags([]);
   assert.ok(flags.ok);
+  const metrics = createMetrics();
   const reconciler = new Reconciler({
     client: kube,
     flags: flags.flags,
     log: createLogger("error"),
-    metrics: createMetrics(),
+    metrics,
     identity: "test",
     namespaces,
     kind: (gk) =>
@@ -84,7 +85,7 @@ function setup<K extends FakeKube = FakeKube>(
     const result = await reconciler.reconcile(KEY, signal);
     return { result, requests: [...kube.requests] };
   };
-  return { kube, sources, mirrors, run, refill };
+  return { kube, sources, mirrors, namespaces, reconciler, metrics, run, refill };
 }
 
 const mirrorPath = `${CM}/app1/configmaps/cfg`;
@@ -239,4 +240,78 @@ Deno.test("a source's fan-out writes 40 mirrors at once alone, and 8 at once bes
     assert.equal(kube.requests.filter((r) => r.startsWith("POST") && r.endsWith("/configmaps")).length, 100);
     assert.equal(kube.most, want, `${busy} keys busy`);
   }
+});
+
+/** How many plans were made, by scope. */
+async function plans(metrics: ReturnType<typeof createMetrics>): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const v of (await metrics.plans.get()).values) counts[String(v.labels.scope)] = v.value;
+  return counts;
+}
+
+Deno.test("reconciler: a namespace's change is planned for that namespace alone; a source's change, in full", async () => {
+  const spread = source({ a: "1" }, {
+    metadata: {
+      ...source().metadata,
+      annotations: { [ANNOTATION_SYNC]: "true", [ANNOTATION_TARGET_NAMESPACES]: "app*" },
+    },
+  });
+  const s = setup([spread], { namespaceNames: ["default", "app1", "app2"] });
+  const first = await s.run();
+  assert.deepEqual(first.requests, [
+    `POST ${CM}/app1/configmaps`,
+    `POST ${CM}/app2/configmaps`,
+    `PATCH ${sourcePath}`,
+  ]);
+  assert.deepEqual(await plans(s.metrics), { full: 1 });
+
+  // A new namespace: its mirror, and the source's count, from a plan of that namespace.
+  s.namespaces.observe({ metadata: { name: "app3" } });
+  s.reconciler.noteNamespaces(KEY, ["app3"]);
+  const created = await s.run();
+  assert.deepEqual(created.requests, [`POST ${CM}/app3/configmaps`, `PATCH ${sourcePath}`]);
+  assert.equal(
+    s.kube.objects.get(sourcePath)!.metadata?.annotations?.[ANNOTATION_SYNC_STATUS],
+    "reconciled:3,errors:0",
+  );
+  assert.deepEqual(await plans(s.metrics), { full: 1, namespaces: 1 });
+
+  // A mirror edited by hand: put back from a plan of its namespace.
+  const app2 = `${CM}/app2/configmaps/cfg`;
+  s.mirrors.observe(s.kube.put({ ...s.kube.objects.get(app2)!, data: { a: "edited" } }));
+  s.reconciler.noteNamespaces(KEY, ["app2"]);
+  assert.deepEqual((await s.run()).requests, [`PUT ${app2}`]);
+  assert.equal((s.kube.objects.get(app2)!.data as Record<string, string>).a, "1");
+
+  // A namespace opting out: its mirror goes.
+  s.namespaces.observe({
+    metadata: { name: "app1", labels: { "kubemirror.raczylo.com/allow-mirrors": "false" } },
+  });
+  s.reconciler.noteNamespaces(KEY, ["app1"]);
+  const optedOut = await s.run();
+  assert.deepEqual(optedOut.requests, [`DELETE ${mirrorPath}`, `PATCH ${sourcePath}`]);
+  assert.equal(s.kube.objects.get(mirrorPath), undefined);
+  assert.deepEqual(await plans(s.metrics), { full: 1, namespaces: 3 });
+
+  // Nothing changed: a plan of nothing (the namespaces just written, read from the caches), no request.
+  assert.deepEqual((await s.run()).requests, []);
+  assert.deepEqual(await plans(s.metrics), { full: 1, namespaces: 4 });
+
+  // The source changed, or a resync: planned in full.
+  s.reconciler.noteChange(KEY);
+  assert.deepEqual((await s.run()).requests, []);
+  s.reconciler.planAllInFull();
+  assert.deepEqual((await s.run()).requests, []);
+  assert.deepEqual(await plans(s.metrics), { full: 3, namespaces: 4 });
+});
+
+Deno.test("reconciler: a plan whose writes did not all go through is not the base of the next", async () => {
+  const s = setup([source()]);
+  await s.run();
+  s.mirrors.observe({ ...s.kube.objects.get(mirrorPath)!, data: { a: "stale" } });
+  s.kube.fail("PUT", /app1/, 500, "InternalError");
+  assert.deepEqual((await s.run()).result, { requeue: "backoff" });
+  const before = await plans(s.metrics);
+  await s.run();
+  assert.equal((await plans(s.metrics)).full, before.full + 1, "the retry is planned in full");
 });

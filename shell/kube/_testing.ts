@@ -6,7 +6,7 @@
  */
 import { applyMergePatch } from "../../core/merge_patch.ts";
 import type { JsonValue, KubeObject } from "../../core/types.ts";
-import type { ObjectCache } from "./informer.ts";
+import { type ObjectCache, objectKey } from "./informer.ts";
 import {
   ApiError,
   type CallOptions,
@@ -130,7 +130,7 @@ export class MemoryCache implements ObjectCache {
     return [...new Set(this.list().flatMap((o) => this.indexers[name]?.(o) ?? []))];
   }
   observe(obj: KubeObject): void {
-    this.#store.set(`${obj.metadata?.namespace}/${obj.metadata?.name}`, structuredClone(obj));
+    this.#store.set(objectKey(obj), structuredClone(obj));
   }
   drop(key: string): void {
     this.#store.delete(key);

@@ -19,6 +19,8 @@ export interface Metrics {
   /** `cluster` only on keys read through a link (§10), `direction` only on pulls. */
   reconcileTotal: Counter<"controller" | "result" | "direction" | "cluster">;
   reconcileDuration: Histogram<"controller">;
+  /** Plans by scope: `full` (every namespace) or `namespaces` (those that changed since the last plan). */
+  plans: Counter<"controller" | "scope">;
   mirrorResources: Gauge<"kind">;
   syncErrors: Counter<"controller" | "error_type" | "direction" | "cluster">;
   workqueueDepth: Gauge<"name">;
@@ -71,6 +73,13 @@ export function createMetrics(): Metrics {
       help: "Time to reconcile one source, API writes included.",
       labelNames: ["controller"] as const,
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers: r,
+    }),
+    plans: new Counter({
+      name: "kubemirror_plans_total",
+      help:
+        "Plans of sources, by controller (kind) and scope: full (every namespace) or namespaces (only those whose namespace or mirror changed since the source's last plan).",
+      labelNames: ["controller", "scope"] as const,
       registers: r,
     }),
     mirrorResources: new Gauge({
