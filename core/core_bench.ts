@@ -6,6 +6,7 @@ import { applyActions } from "./_testing.ts";
 import { DEFAULT_CONFIG } from "./config.ts";
 import { contentHash } from "./hash.ts";
 import { planSource } from "./plan.ts";
+import { planNamespaces } from "./plan_namespaces.ts";
 import { prepareSource, renderPrepared } from "./render.ts";
 import { parseSource } from "./source_spec.ts";
 import type { KubeObject, NamespaceInfo } from "./types.ts";
@@ -93,4 +94,30 @@ const bigSecret = {
 };
 Deno.bench("hash a 100 KiB Secret", () => {
   contentHash(bigSecret);
+});
+
+// One namespace more under a source with 1,000 mirrors in sync: planned in full, or that namespace alone.
+const withNew = [...namespaces, { name: "ns-new", labels: {}, phase: "Active" as const }];
+const roomy = { ...config, maxTargets: 2000 };
+const plainLast = planSource(plain, { namespaces, observed: plainSynced, config: roomy, time });
+const newOnly = new Set(["ns-new"]);
+if (!planNamespaces(plain, { namespaces: withNew, observed: [], config: roomy, time }, plainLast, newOnly)) {
+  throw new Error("the bench's new namespace is not planned alone");
+}
+Deno.bench("one new namespace under 1,000 mirrors in sync, planned in full (known in sync)", () => {
+  planSource(plain, {
+    namespaces: withNew,
+    observed: plainSynced,
+    config: roomy,
+    time,
+    memo: plainLast.memo,
+  });
+});
+Deno.bench("one new namespace under 1,000 mirrors in sync, planned for that namespace", () => {
+  planNamespaces(
+    plain,
+    { namespaces: withNew.slice(-1), observed: [], config: roomy, time },
+    plainLast,
+    newOnly,
+  );
 });

@@ -28,14 +28,34 @@
  * @module
  */
 import { objectGroupKindKey } from "./group_kind.ts";
-import type { PlanAction, PlanContext, PlanError, SourcePlan } from "./plan.ts";
+import type { PlanAction, PlanContext, SourcePlan } from "./plan.ts";
 import { parseAndPrepare, type PlanMemo } from "./plan_memo.ts";
 import { knownInSync, planTargets } from "./plan_targets.ts";
 import { isEnabledSource } from "./source_spec.ts";
 import { resolveTargets } from "./targets.ts";
 import { type KubeObject, sourceRef } from "./types.ts";
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * `kept` (in namespace order) without the namespaces in `replan`, and `fresh` (in namespace order, all in
+ * `replan`) among them: one pass, however long the plan.
+ */
+function merge<T>(
+  kept: readonly T[],
+  fresh: readonly T[],
+  replan: ReadonlySet<string>,
+  ns: (t: T) => string,
+): T[] {
+  const out: T[] = [];
+  let i = 0;
+  for (const k of kept) {
+    const at = ns(k);
+    if (replan.has(at)) continue;
+    while (i < fresh.length && ns(fresh[i]) < at) out.push(fresh[i++]);
+    out.push(k);
+  }
+  while (i < fresh.length) out.push(fresh[i++]);
+  return out;
+}
 
 /**
  * The namespaces to plan again: those that changed, those where the last plan wrote (what came of its
@@ -135,13 +155,9 @@ export function planNamespaces(
     config: ctx.config,
     time: ctx.time,
   });
-  const actions = last.actions.filter((a) => !replan.has(a.target.namespace));
-  actions.push(...part.actions);
-  actions.sort((a, b) => cmp(a.target.namespace, b.target.namespace));
-  // Errors in namespace order, as the full plan lists them (a stable sort keeps each namespace's order).
-  const errors: PlanError[] = last.errors.filter((e) => !replan.has(e.namespace ?? ""));
-  errors.push(...part.errors);
-  errors.sort((a, b) => cmp(a.namespace ?? "", b.namespace ?? ""));
+  // Both in namespace order, as the full plan lists them (errors too, each namespace's in its order).
+  const actions = merge(last.actions, part.actions, replan, (a) => a.target.namespace);
+  const errors = merge(last.errors, part.errors, replan, (e) => e.namespace ?? "");
   const inSync = new Map(memo.inSync);
   for (const ns of replan) inSync.delete(ns);
   for (const [ns, rv] of part.inSync) inSync.set(ns, rv);
