@@ -81,6 +81,10 @@ try {
   const pid = () => ctl.child.pid;
   const count = async (series: string) => metricValue(await ctl.metrics(), series) ?? 0;
   const creates = () => count('kubemirror_api_requests_total{verb="create",code="201"}');
+  const plans = async () => ({
+    full: await count('kubemirror_plans_total{controller="configmap",scope="full"}'),
+    namespaces: await count('kubemirror_plans_total{controller="configmap",scope="namespaces"}'),
+  });
   const memory = async () => {
     const m = await ctl.metrics();
     return {
@@ -168,6 +172,7 @@ try {
   {
     const before = await creates();
     const want = 200 * sources;
+    const plans0 = await plans();
     const auditBefore = (await h.cluster.auditEvents()).length;
     const cpu0 = await cpuSeconds(pid());
     const t0 = performance.now();
@@ -177,10 +182,13 @@ try {
     const s = (performance.now() - t0) / 1000;
     const cpu = (await cpuSeconds(pid())) - cpu0;
     await sleep(3000);
+    const plans1 = await plans();
     console.log(
       `200 new namespaces → ${want} mirrors: ${s.toFixed(1)} s, ${
         (cpu * 1000 / want).toFixed(3)
-      } ms CPU per mirror; ${(await requestsSince(auditBefore)).text}`,
+      } ms CPU per mirror; ${(await requestsSince(auditBefore)).text}; plans: ${
+        plans1.namespaces - plans0.namespaces
+      } of the namespaces that changed, ${plans1.full - plans0.full} full`,
     );
   }
 

@@ -1,6 +1,7 @@
 /**
  * Reconciles one key (`group/Kind/namespace/name`) in five calls: a snapshot of the caches, the core's
- * plan for that key ({@link planKey}), the writes (each carrying the signal that stops them when the
+ * plan for that key ({@link planKey}; or, when only some namespaces or mirrors changed since its last
+ * plan, of those namespaces: {@link planNamespaces}), the writes (each carrying the signal that stops them when the
  * Lease is lost), what is recorded on the source (the core's {@link decideSourceStatus}), and the result
  * for the work loop, which alone touches the queue. Nothing here reads a message's text.
  *
