@@ -136,9 +136,11 @@ export class Reconciler {
     this.linkStatus = new LinkStatusWriter(deps.client, this.status);
   }
 
-  /** Notes that a source changed: its next plan is in full, and its writes count toward the propagation lag. */
+  /**
+   * Notes that a source changed, for the propagation lag of its next writes. (Its next plan is in full
+   * when its resourceVersion moved, unless by this controller's own status write: the core compares.)
+   */
   noteChange(key: string): void {
-    this.#changed.delete(key);
     if (!this.#seenAt.has(key)) this.#seenAt.set(key, performance.now());
   }
 

@@ -297,12 +297,19 @@ Deno.test("reconciler: a namespace's change is planned for that namespace alone;
   assert.deepEqual((await s.run()).requests, []);
   assert.deepEqual(await plans(s.metrics), { full: 1, namespaces: 4 });
 
-  // The source changed, or a resync: planned in full.
+  // The source's own status write (its watch event may come before the write's answer) keeps it by namespace.
   s.reconciler.noteChange(KEY);
   assert.deepEqual((await s.run()).requests, []);
+  assert.deepEqual(await plans(s.metrics), { full: 1, namespaces: 5 });
+
+  // The source edited, or a resync: planned in full.
+  const edited = s.kube.put({ ...s.kube.objects.get(sourcePath)!, data: { a: "2" } });
+  s.sources.observe(edited);
+  s.reconciler.noteChange(KEY);
+  assert.deepEqual((await s.run()).requests, [`PUT ${app2}`, `PUT ${CM}/app3/configmaps/cfg`]);
   s.reconciler.planAllInFull();
   assert.deepEqual((await s.run()).requests, []);
-  assert.deepEqual(await plans(s.metrics), { full: 3, namespaces: 4 });
+  assert.deepEqual(await plans(s.metrics), { full: 3, namespaces: 5 });
 });
 
 Deno.test("reconciler: a plan whose writes did not all go through is not the base of the next", async () => {
