@@ -1,9 +1,9 @@
 /**
  * Reconciles one key (`group/Kind/namespace/name`) in five calls: a snapshot of the caches, the core's
  * plan for that key ({@link planKey}; or, when only some namespaces or mirrors changed since its last
- * plan, of those namespaces: {@link planNamespaces}), the writes (each carrying the signal that stops them when the
- * Lease is lost), what is recorded on the source (the core's {@link decideSourceStatus}), and the result
- * for the work loop, which alone touches the queue. Nothing here reads a message's text.
+ * plan, of those namespaces: {@link planNamespaces}), the writes (each carrying the signal that stops
+ * them when the Lease is lost), what is recorded on the source (the core's {@link decideSourceStatus}),
+ * and the result for the work loop, which alone touches the queue. Nothing here reads a message's text.
  *
  * @example
  * ```ts
@@ -27,20 +27,17 @@
  * @module
  */
 import { namesCluster } from "../../core/cluster_link.ts";
-import { controllerLabel, groupKindKey, kindLabel, rbacResource } from "../../core/group_kind.ts";
-import { ANNOTATION_PULL_FROM, DEFAULT_CLUSTER_NAME, LABEL_MIRROR } from "../../core/markers.ts";
-import type { MirrorableKind } from "../../core/mirrorable.ts";
-import type { LinkPeer, PlanAction, SourcePlan } from "../../core/plan.ts";
+import { controllerLabel, groupKindKey } from "../../core/group_kind.ts";
+import { DEFAULT_CLUSTER_NAME, LABEL_MIRROR } from "../../core/markers.ts";
+import type { PlanAction, SourcePlan } from "../../core/plan.ts";
 import { type PlanMemo, rebaseMemo, sourceConfig } from "../../core/plan_memo.ts";
 import { namespacesToReplan, planBase, planNamespaces } from "../../core/plan_namespaces.ts";
 import { isEnabledSource, parseSource } from "../../core/source_spec.ts";
 import { type KeySnapshot, planKey } from "../../core/plan_key.ts";
-import { isPullingObject, parsePullFrom } from "../../core/pull.ts";
 import { decideSourceStatus, ERROR_TYPES, type ExecutionOutcome } from "../../core/status.ts";
-import { rfc3339 } from "../../core/time.ts";
-import { type KubeObject, type NamespaceInfo, namespaceInfo, type SourceRef } from "../../core/types.ts";
+import type { KubeObject } from "../../core/types.ts";
 import type { ControllerFlags } from "../config/flags.ts";
-import { ApiError, ignoreNotFound, type KubeClient, resourcePath } from "../kube/client.ts";
+import { ApiError, type KubeClient } from "../kube/client.ts";
 import type { ObjectCache } from "../kube/informer.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
@@ -48,9 +45,9 @@ import { executeAction } from "./executor.ts";
 import { runShared, writeShare } from "./write_pool.ts";
 import { Fights } from "./fights.ts";
 import type { KindState } from "./kind_watches.ts";
-import { BY_CLUSTER, BY_NAME } from "./mirror_indexes.ts";
+import { BY_CLUSTER } from "./mirror_indexes.ts";
+import { KeySnapshots, type LinkView } from "./key_snapshots.ts";
 import { linkOfKey, parseKey } from "./queue_keys.ts";
-import type { ClusterLinks } from "./cluster_links.ts";
 import { LinkStatusWriter } from "./link_status.ts";
 import { SourceStatusWriter } from "./source_status.ts";
 import { direction, type ReconcileResult } from "./work_loop.ts";
@@ -75,11 +72,7 @@ export interface ReconcilerDeps {
   keysInFlight?: () => number;
 }
 
-/** What the reconciler reads of the cluster links. */
-export type LinkView = Pick<
-  ClusterLinks,
-  "scope" | "sources" | "sourcesOfKind" | "links" | "secrets" | "isUp"
->;
+export type { LinkView };
 
 /** A key's snapshot and its plan. */
 interface Planned {
@@ -101,12 +94,7 @@ interface Execution extends ExecutionOutcome {
 export class Reconciler {
   readonly status: SourceStatusWriter;
   readonly linkStatus: LinkStatusWriter;
-  /**
-   * Objects at a mirror's name that are not labelled mirrors, found by a create that met AlreadyExists,
-   * with when they were read: the label-filtered watch never shows them. Read again once a resync
-   * period has passed, to notice `adopt` or removal.
-   */
-  readonly #foreign = new Map<string, Map<string, { object: KubeObject; readAt: number }>>();
+  readonly #snapshots: KeySnapshots;
   /**
    * Per key, what its last plan left for the next ({@link SourcePlan.memo}): the source's parse and
    * hash, and the mirrors it found in sync, not computed or rendered again while they are unchanged.
@@ -127,6 +115,7 @@ export class Reconciler {
 
   constructor(readonly deps: ReconcilerDeps) {
     this.#now = deps.now ?? Date.now;
+    this.#snapshots = new KeySnapshots({ ...deps, now: this.#now });
     this.#fights = new Fights(deps.client, this.#now);
     this.status = new SourceStatusWriter(deps.client, {
       identity: deps.identity,
@@ -224,14 +213,14 @@ export class Reconciler {
 
   /** 1–2. The snapshot of every namespace the source may target, and its plan. */
   async #planFull(k: KindState, key: string, signal?: AbortSignal): Promise<Planned> {
-    const snapshot = { ...await this.#snapshot(k, key, signal), memo: this.#memo.get(key) };
+    const snapshot = { ...await this.#snapshots.full(k, key, signal), memo: this.#memo.get(key) };
     return { snapshot, plan: planKey(snapshot) };
   }
 
   /**
-   * 1–2. The snapshot of the namespaces that changed since `last` (and of its conflicts), and their plan;
-   * undefined when the source must be planned in full (a link's or a pulling object's key, another source
-   * of the same name, a target cap reached, the source changed).
+   * 1–2. The snapshot of the namespaces that changed since `last` (and where it wrote or met a conflict),
+   * and their plan; undefined when the source must be planned in full (see {@link KeySnapshots.ofNamespaces}
+   * and {@link planNamespaces}).
    */
   async #planChanged(
     k: KindState,
@@ -240,38 +229,8 @@ export class Reconciler {
     changed: ReadonlySet<string>,
     signal?: AbortSignal,
   ): Promise<Planned | undefined> {
-    const { namespace, name, cluster } = parseKey(key);
-    if (cluster || k.missingVerbs.length > 0) return undefined;
-    let source = k.sources.get(`${namespace}/${name}`);
-    if (!source || isPullingObject(source)) return undefined;
-    const peers = k.sources.list().filter((p) =>
-      p.metadata?.name === name && p.metadata?.namespace !== namespace
-    );
-    if (peers.length > 0) return undefined;
-    if (this.deps.flags.verifySourceFreshness) source = await this.#fresh(k.kind, source, signal);
-    const replan = namespacesToReplan(last, changed);
-    const observed: KubeObject[] = [];
-    const namespaces: NamespaceInfo[] = [];
-    for (const ns of replan) {
-      const mirror = k.mirrors.get(`${ns}/${name}`);
-      if (mirror) observed.push(mirror);
-      const info = this.deps.namespaces.get(ns);
-      if (info) namespaces.push(namespaceInfo(info));
-    }
-    for (const f of await this.#foreignObjects(k, key, signal)) {
-      const ns = f.metadata?.namespace ?? "";
-      if (replan.has(ns) && !observed.some((o) => o.metadata?.namespace === ns)) observed.push(f);
-    }
-    const time = { now: rfc3339(this.#now()), clock: () => performance.now() };
-    const snapshot = {
-      ref: refOf(k, key),
-      source,
-      observed,
-      namespaces,
-      config: this.deps.flags.config,
-      time,
-    };
-    const plan = planNamespaces(source, snapshot, last, changed);
+    const snapshot = await this.#snapshots.ofNamespaces(k, key, namespacesToReplan(last, changed), signal);
+    const plan = snapshot && planNamespaces(snapshot.source, snapshot, last, changed);
     return plan ? { snapshot, plan } : undefined;
   }
 
@@ -292,89 +251,6 @@ export class Reconciler {
     }
     this.#memo.set(key, memo);
     this.#plans.set(key, planBase(memo === plan.memo ? plan : { ...plan, memo }));
-  }
-
-  /** 1. What is known about the key: the caches, plus the reads the cache cannot answer. */
-  async #snapshot(k: KindState, key: string, signal?: AbortSignal): Promise<KeySnapshot> {
-    const { namespace, name, cluster } = parseKey(key);
-    const r = k.kind;
-    const ref = refOf(k, key);
-    if (cluster) return await this.#linkSnapshot(k, key, ref, cluster, signal);
-    const time = { now: rfc3339(this.#now()), clock: () => performance.now() };
-    const base = { ref, config: this.deps.flags.config, time };
-    let source = k.sources.get(`${namespace}/${name}`);
-    if (k.missingVerbs.length > 0) {
-      // Nothing can be written for this kind: the plan only tells the source's author what is missing.
-      const missingRights = { verbs: k.missingVerbs, resource: rbacResource(r) };
-      return { ...base, source, observed: [], namespaces: [], missingRights };
-    }
-    if (source && this.deps.flags.verifySourceFreshness) source = await this.#fresh(r, source, signal);
-    const pull = source && isPullingObject(source) ? this.#pulled(k, source) : {};
-    const observed = k.mirrors.byIndex(BY_NAME, name);
-    for (const f of await this.#foreignObjects(k, key, signal)) {
-      // The mirrors cache is the truth for labelled objects; a foreign snapshot never hides it.
-      if (!observed.some((o) => o.metadata?.namespace === f.metadata?.namespace)) observed.push(f);
-    }
-    return {
-      ...base,
-      source,
-      observed,
-      peers: k.sources.list().filter((p) => p.metadata?.name === name && p.metadata?.namespace !== namespace),
-      namespaces: this.deps.namespaces.list().map(namespaceInfo),
-      ...pull,
-    };
-  }
-
-  /** A link's source (§10): read from the link's cache; its mirrors and peers from this cluster's. */
-  async #linkSnapshot(
-    k: KindState,
-    key: string,
-    ref: SourceRef,
-    cluster: string,
-    signal?: AbortSignal,
-  ): Promise<KeySnapshot> {
-    const time = { now: rfc3339(this.#now()), clock: () => performance.now() };
-    const base = { ref, config: this.deps.flags.config, time };
-    const gk = groupKindKey(k.kind);
-    const link = this.deps.links?.scope(cluster, gk);
-    const source = this.deps.links?.sources(cluster, gk)?.get(`${ref.namespace}/${ref.name}`);
-    if (k.missingVerbs.length > 0) {
-      const missingRights = { verbs: k.missingVerbs, resource: rbacResource(k.kind) };
-      return { ...base, source, observed: [], namespaces: [], missingRights, ...(link ? { link } : {}) };
-    }
-    const observed = k.mirrors.byIndex(BY_NAME, ref.name);
-    for (const f of await this.#foreignObjects(k, key, signal)) {
-      if (!observed.some((o) => o.metadata?.namespace === f.metadata?.namespace)) observed.push(f);
-    }
-    const linkPeers: LinkPeer[] = [];
-    for (const l of this.deps.links?.sourcesOfKind(gk) ?? []) {
-      for (const s of l.sources.list()) {
-        if (
-          s.metadata?.name !== ref.name || (l.cluster === cluster && s.metadata?.namespace === ref.namespace)
-        ) continue;
-        linkPeers.push({ link: l.scope, source: s });
-      }
-    }
-    return {
-      ...base,
-      source,
-      observed,
-      peers: k.sources.list().filter((p) => p.metadata?.name === ref.name),
-      linkPeers,
-      namespaces: this.deps.namespaces.list().map(namespaceInfo),
-      ...(link ? { link } : {}),
-    };
-  }
-
-  /** For a pulling object: the object it names in this kind's cache, or the other kinds that hold one. */
-  #pulled(k: KindState, puller: KubeObject): Pick<KeySnapshot, "pulled" | "pulledElsewhere"> {
-    const from = parsePullFrom(puller.metadata?.annotations?.[ANNOTATION_PULL_FROM]);
-    if (!from) return {};
-    const key = `${from.namespace}/${from.name}`;
-    const pulled = k.sources.get(key);
-    if (pulled) return { pulled };
-    const elsewhere = [...(this.deps.kinds?.() ?? [])].filter((o) => o !== k && o.sources.get(key));
-    return { pulledElsewhere: elsewhere.map((o) => kindLabel(o.kind)) };
   }
 
   /** 3. Carries out the plan's writes, a share of the writes in flight ({@link writeShare}), backing off from fights. */
@@ -450,7 +326,7 @@ export class Reconciler {
         else if (outcome.object) {
           k.mirrors.observe({ ...outcome.object, apiVersion: action.source.apiVersion, kind: k.kind.kind });
         }
-        this.#foreign.get(key)?.delete(action.target.namespace);
+        this.#snapshots.clearForeign(key, action.target.namespace);
         if (action.action !== "delete") done.written++;
         {
           const what = action.action === "update" && action.recreate ? "recreated" : `${action.action}d`;
@@ -468,9 +344,7 @@ export class Reconciler {
           // where its DELETED event will remove it again.
           k.mirrors.observe(outcome.existing);
         } else if (outcome.existing) {
-          const map = this.#foreign.get(key) ?? new Map<string, { object: KubeObject; readAt: number }>();
-          map.set(action.target.namespace, { object: outcome.existing, readAt: this.#now() });
-          this.#foreign.set(key, map);
+          this.#snapshots.noteForeign(key, action.target.namespace, outcome.existing);
         }
         done.pending = true;
         return;
@@ -559,64 +433,13 @@ export class Reconciler {
   }
 
   #forgetSource(key: string): void {
-    this.#foreign.delete(key);
+    this.#snapshots.forget(key);
     this.#memo.delete(key);
     this.#plans.delete(key);
     this.#changed.delete(key);
     this.#seenAt.delete(key);
     this.status.forget(key);
   }
-
-  /** The foreign objects known for a source, read again when older than a resync period. */
-  async #foreignObjects(k: KindState, key: string, signal?: AbortSignal): Promise<KubeObject[]> {
-    const map = this.#foreign.get(key);
-    if (!map) return [];
-    const stale = this.#now() - this.deps.flags.resyncPeriodMs * 0.9;
-    for (const [ns, entry] of [...map]) {
-      // Once the mirrors cache holds an object at that name, the snapshot has no say any more.
-      if (k.mirrors.get(`${ns}/${entry.object.metadata?.name}`)) {
-        map.delete(ns);
-        continue;
-      }
-      if (entry.readAt > stale) continue;
-      const live = await ignoreNotFound(
-        this.deps.client.get(resourcePath(k.kind, ns, entry.object.metadata?.name), { signal }),
-      );
-      if (!live) map.delete(ns);
-      else {
-        map.set(ns, {
-          object: { ...live, apiVersion: entry.object.apiVersion, kind: entry.object.kind },
-          readAt: this.#now(),
-        });
-      }
-    }
-    if (map.size === 0) this.#foreign.delete(key);
-    return [...map.values()].map((e) => e.object);
-  }
-
-  /** `--verify-source-freshness`: the source as the API server has it, when newer than the cache's. */
-  async #fresh(r: MirrorableKind, cached: KubeObject, signal?: AbortSignal): Promise<KubeObject> {
-    const live = await ignoreNotFound(
-      this.deps.client.get(resourcePath(r, cached.metadata?.namespace, cached.metadata?.name), { signal }),
-    );
-    if (live && live.metadata?.resourceVersion !== cached.metadata?.resourceVersion) {
-      return { ...live, apiVersion: cached.apiVersion, kind: cached.kind };
-    }
-    return cached;
-  }
-}
-
-/** The source a key names, as its kind's watch serves it. */
-function refOf(k: KindState, key: string): SourceRef {
-  const { namespace, name, cluster } = parseKey(key);
-  const r = k.kind;
-  return {
-    apiVersion: r.group ? `${r.group}/${r.version}` : r.version,
-    kind: r.kind,
-    namespace,
-    name,
-    ...(cluster ? { cluster } : {}),
-  };
 }
 
 /** `SourceNotFound` → `source_not_found`, for metric labels. */
