@@ -27,7 +27,7 @@ import { groupKindKey, kindLabel, rbacResource } from "../../core/group_kind.ts"
 import { LABEL_CLUSTER_LINK, LABEL_ENABLED } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
 import type { KubeObject } from "../../core/types.ts";
-import { isStatus, type KubeClient, resourcePath } from "../kube/client.ts";
+import { ApiError, isStatus, type KubeClient, resourcePath } from "../kube/client.ts";
 import { Informer, type ObjectCache } from "../kube/informer.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
@@ -76,16 +76,16 @@ export interface LinkState {
   failing: Set<string>;
   /**
    * Kinds the link's identity may not list upstream (403): the upstream shares other kinds only. Their
-   * mirrors are kept; asked again after {@link FORBIDDEN_RECHECK_MS}, doubling, and at each discovery (an
-   * upstream API server that is starting answers 403 until it has read its RBAC). When every kind is
-   * forbidden, the link is down.
+   * mirrors are kept; each is asked again after a wait of its own that doubles ({@link recheckAfter}),
+   * and at each discovery. When every kind is forbidden, the link is down.
    */
   forbidden: Set<string>;
   /** Forbidden kinds already said in the log (said once, not at every re-check). */
   saidForbidden: Set<string>;
-  /** Cancels the pending re-check of the forbidden kinds; and the wait before the next one. */
-  cancelRecheck?: () => void;
-  recheckMs?: number;
+  /** Per forbidden kind: the wait before its next re-check, and the pending one's cancel. */
+  rechecks: Map<string, { waitMs: number; cancel?: () => void }>;
+  /** Kinds listed through the link since its watches started. */
+  listed: Set<string>;
   /** The kubeconfig the watches were made with. */
   kubeconfig?: string;
   client?: KubeClient;
@@ -96,8 +96,18 @@ export interface LinkState {
   up?: boolean;
 }
 
-/** The first wait before a link's forbidden kinds are asked again; it doubles up to 5 minutes. */
+/** The first wait before a kind the link's identity may not list is asked again; it doubles up to 5 minutes. */
 export const FORBIDDEN_RECHECK_MS = 30_000;
+/**
+ * The first wait for a kind the link listed before: a refusal then most likely comes from an upstream API
+ * server that has just started (it answers 403 until it has read its RBAC), so it is asked again soon.
+ */
+export const REFUSED_AFTER_LISTED_MS = 1_000;
+
+/** How long a kind refused (403) through a link waits before it is asked again the first time. */
+export function recheckAfter(listedBefore: boolean): number {
+  return listedBefore ? REFUSED_AFTER_LISTED_MS : FORBIDDEN_RECHECK_MS;
+}
 const FORBIDDEN_RECHECK_MAX_MS = 300_000;
 
 /** The link Secrets and their upstream watches. */
@@ -215,6 +225,8 @@ export class ClusterLinks {
       failing: new Set(),
       forbidden: new Set(),
       saidForbidden: new Set(),
+      rechecks: new Map(),
+      listed: new Set(),
       allowedNamespaces: [],
     };
     link.secret = secret;
@@ -279,6 +291,7 @@ export class ClusterLinks {
         link.failing.delete(gk);
         link.forbidden.delete(gk);
         link.saidForbidden.delete(gk);
+        this.#cancelRecheck(link, gk);
       }
     }
     for (const [gk, kind] of wanted) {
@@ -309,6 +322,10 @@ export class ClusterLinks {
           if (link.sources.get(gk) !== informer) return;
           // What was last said of the link: the informer has already marked itself synced.
           const was = link.up ?? false;
+          // The upstream answered: the kinds still waiting out the outage's backoff ask again now.
+          if (up || error instanceof ApiError) {
+            for (const other of link.failing) if (other !== gk) link.sources.get(other)?.retryNow();
+          }
           if (!up && isStatus(error, 404)) {
             // The upstream does not serve this kind: nothing of it to mirror; looked for again later.
             informer.stop();
@@ -330,16 +347,17 @@ export class ClusterLinks {
                 },
               );
             }
-            this.#scheduleRecheck(link);
+            this.#scheduleRecheck(link, gk);
           } else if (up) {
             link.failing.delete(gk);
+            link.listed.add(gk);
+            this.#cancelRecheck(link, gk);
             if (link.saidForbidden.delete(gk)) {
               this.deps.log.info("the link's identity may list this kind upstream again", {
                 cluster,
                 kind: kindLabel(kind),
               });
             }
-            if (link.forbidden.size === 0) link.recheckMs = undefined;
           } else {
             link.failing.add(gk);
             link.error = errorMessage(error);
@@ -366,21 +384,32 @@ export class ClusterLinks {
     return informer;
   }
 
-  /** Asks again for the link's forbidden kinds after a wait that doubles each time (one list each). */
-  #scheduleRecheck(link: LinkState): void {
-    if (link.cancelRecheck || this.#stopped) return;
-    const wait = link.recheckMs ?? FORBIDDEN_RECHECK_MS;
-    link.recheckMs = Math.min(FORBIDDEN_RECHECK_MAX_MS, wait * 2);
-    link.cancelRecheck = this.#clock.after(wait, () => {
-      link.cancelRecheck = undefined;
-      if (link.forbidden.size > 0) this.#syncWatches(link);
+  /** Asks again for a forbidden kind after a wait of its own that doubles each time (one list each). */
+  #scheduleRecheck(link: LinkState, gk: string): void {
+    const r = link.rechecks.get(gk) ?? { waitMs: recheckAfter(link.listed.has(gk)) };
+    link.rechecks.set(gk, r);
+    if (r.cancel || this.#stopped) return;
+    const wait = r.waitMs;
+    r.waitMs = Math.min(FORBIDDEN_RECHECK_MAX_MS, wait * 2);
+    r.cancel = this.#clock.after(wait, () => {
+      r.cancel = undefined;
+      const kind = this.#kinds.find((k) => groupKindKey(k) === gk);
+      if (!kind || !link.client || !link.forbidden.has(gk) || this.#stopped) return;
+      link.sources.get(gk)?.stop();
+      link.forbidden.delete(gk);
+      link.sources.set(gk, this.#watch(link, kind));
     });
   }
 
+  #cancelRecheck(link: LinkState, gk: string): void {
+    link.rechecks.get(gk)?.cancel?.();
+    link.rechecks.delete(gk);
+  }
+
   #stopWatches(link: LinkState): void {
-    link.cancelRecheck?.();
-    link.cancelRecheck = undefined;
-    link.recheckMs = undefined;
+    for (const r of link.rechecks.values()) r.cancel?.();
+    link.rechecks.clear();
+    link.listed.clear();
     link.saidForbidden.clear();
     for (const inf of link.sources.values()) inf.stop();
     link.sources.clear();

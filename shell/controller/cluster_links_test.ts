@@ -9,38 +9,54 @@ import { ClusterLinks, FORBIDDEN_RECHECK_MS } from "./cluster_links.ts";
 
 const configMaps = { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
 
-/** A client that lists `answer()` (or throws it) and watches forever. */
-function client(answer: () => KubeObject[] | Error): KubeClient & { lists: number } {
+/**
+ * A client that lists `answer(path)` (or throws it) and watches until the test ends the watches (of one
+ * path, or all).
+ */
+function client(
+  answer: (path: string) => KubeObject[] | Error,
+): KubeClient & { lists: number; endWatches: (err: unknown, path?: string) => void } {
+  let open: { path: string; end: (err?: unknown) => void }[] = [];
   const c = {
     lists: 0,
+    endWatches: (err: unknown, path?: string) => {
+      const ending = open.filter((w) => path === undefined || w.path === path);
+      open = open.filter((w) => !ending.includes(w));
+      for (const w of ending) w.end(err);
+    },
     request: () => Promise.reject(new Error("not used")),
     get: () => Promise.reject(new Error("not used")),
-    list<T extends KubeObject>() {
+    list<T extends KubeObject>(path: string) {
       c.lists++;
-      const a = answer();
+      const a = answer(path);
       return a instanceof Error
         ? Promise.reject(a)
         : Promise.resolve({ items: a as T[], resourceVersion: "5" });
     },
-    watch: () => Promise.resolve(() => {}),
+    watch: (path: string, _options: unknown, _onEvent: unknown, onDone: (err?: unknown) => void) => {
+      open.push({ path, end: onDone });
+      return Promise.resolve(() => {});
+    },
   };
   return c;
 }
 
+const linkSecret: KubeObject = {
+  apiVersion: "v1",
+  kind: "Secret",
+  metadata: {
+    name: "link-hub",
+    namespace: "kubemirror",
+    resourceVersion: "1",
+    labels: { [LABEL_CLUSTER_LINK]: "true" },
+    annotations: { [ANNOTATION_CLUSTER_NAME]: "hub" },
+  },
+  data: { kubeconfig: btoa("apiVersion: v1\nkind: Config\n") },
+};
+
 Deno.test("a link kind refused upstream (403) is asked again after 30 s, doubling; the link comes up once allowed", async () => {
   const clock = new FakeClock(1_000_000);
-  const secret: KubeObject = {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: {
-      name: "link-hub",
-      namespace: "kubemirror",
-      resourceVersion: "1",
-      labels: { [LABEL_CLUSTER_LINK]: "true" },
-      annotations: { [ANNOTATION_CLUSTER_NAME]: "hub" },
-    },
-    data: { kubeconfig: btoa("apiVersion: v1\nkind: Config\n") },
-  };
+  const secret = linkSecret;
   // An upstream API server that has just started refuses everyone until it has read its RBAC.
   let rbacRead = false;
   const upstream = client(() =>
@@ -80,5 +96,97 @@ Deno.test("a link kind refused upstream (403) is asked again after 30 s, doublin
   assert.equal(upstream.lists, 3);
   assert.equal(await up(), 1, "allowed now: the link is up without waiting for a discovery");
   assert.ok(lines.some((l) => l.includes("may list this kind upstream again")));
+  links.stop();
+});
+
+Deno.test("a link kind listed before and then refused (an upstream restarting) is asked again after 1 s", async () => {
+  const clock = new FakeClock(1_000_000);
+  let refusing = false;
+  const upstream = client(() => refusing ? new ApiError(403, "Forbidden", "configmaps is forbidden") : []);
+  const metrics = createMetrics();
+  const links = new ClusterLinks({
+    client: client(() => [linkSecret]),
+    connect: () => upstream,
+    namespace: "kubemirror",
+    clusterName: "edge",
+    idleTimeoutMs: 3_600_000,
+    log: createLogger("error", {}, () => {}),
+    metrics,
+    clock,
+  }, { source: () => {}, link: () => {} });
+  await links.start();
+  links.watchKinds([configMaps]);
+  await settle();
+  const up = async () =>
+    (await metrics.clusterLinkUp.get()).values.find((v) => v.labels.cluster === "hub")?.value;
+  assert.equal(await up(), 1);
+  // The upstream restarts and refuses until it has read its RBAC.
+  refusing = true;
+  upstream.endWatches(new ApiError(403, "Forbidden", "configmaps is forbidden"));
+  await settle();
+  assert.equal(await up(), 0);
+  const lists = upstream.lists;
+  await clock.advance(999);
+  await settle();
+  assert.equal(upstream.lists, lists, "not before 1 s");
+  await clock.advance(1);
+  await settle();
+  assert.equal(upstream.lists, lists + 1, "asked again after 1 s, not after 30");
+  // Still refusing: 2 s; then allowed.
+  refusing = false;
+  await clock.advance(1_999);
+  await settle();
+  assert.equal(upstream.lists, lists + 1);
+  await clock.advance(1);
+  await settle();
+  assert.equal(upstream.lists, lists + 2);
+  assert.equal(await up(), 1, "up again");
+  links.stop();
+});
+
+Deno.test("a link kind waiting out an outage's backoff asks again as soon as the upstream answers another", async () => {
+  const clock = new FakeClock(1_000_000);
+  const secrets = { group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true };
+  let down = false;
+  const listed: string[] = [];
+  const upstream = client((path) => {
+    listed.push(path);
+    return down ? new TypeError("Connection refused") : [];
+  });
+  const metrics = createMetrics();
+  const links = new ClusterLinks({
+    client: client(() => [linkSecret]),
+    connect: () => upstream,
+    namespace: "kubemirror",
+    clusterName: "edge",
+    idleTimeoutMs: 3_600_000,
+    log: createLogger("error", {}, () => {}),
+    metrics,
+    clock,
+  }, { source: () => {}, link: () => {} });
+  await links.start();
+  links.watchKinds([configMaps, secrets]);
+  await settle();
+  const up = async () =>
+    (await metrics.clusterLinkUp.get()).values.find((v) => v.labels.cluster === "hub")?.value;
+  assert.equal(await up(), 1);
+  // The ConfigMap watch fails for a while (its backoff reaches 30 s); the upstream then comes back.
+  down = true;
+  for (let n = 0; n < 6; n++) {
+    upstream.endWatches(new TypeError("Connection refused"), "/api/v1/configmaps");
+    await settle();
+    await clock.advance(1000 * 2 ** n);
+    await settle();
+  }
+  assert.equal(await up(), 0);
+  down = false;
+  listed.length = 0;
+  // The Secret watch ends and starts again: the upstream answered, so ConfigMaps are asked for at once.
+  upstream.endWatches(new TypeError("Connection reset"), "/api/v1/secrets");
+  await settle();
+  await clock.advance(1000);
+  await settle();
+  assert.ok(listed.includes("/api/v1/configmaps"), "asked again, not after the 30 s backoff");
+  assert.equal(await up(), 1, "the link is up within a second of the upstream's answer");
   links.stop();
 });

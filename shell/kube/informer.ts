@@ -129,6 +129,8 @@ export class Informer implements ObjectCache {
   #cancelIdleCheck?: () => void;
   /** Aborted by stop: ends a backoff sleep at once. */
   readonly #stop = new AbortController();
+  /** Ends the current backoff sleep ({@link retryNow}). */
+  #wake?: AbortController;
 
   constructor(
     readonly api: ListWatchClient,
@@ -235,6 +237,14 @@ export class Informer implements ObjectCache {
     );
   }
 
+  /**
+   * Ends a backoff at once: the API server answered another watch (it is back from an outage), so this
+   * one need not wait out the outage's backoff.
+   */
+  retryNow(): void {
+    this.#wake?.abort();
+  }
+
   /** Stops the loop and the watch. */
   stop(): void {
     this.#stopped = true;
@@ -339,6 +349,8 @@ export class Informer implements ObjectCache {
   async #run(): Promise<void> {
     let needList = true;
     let failures = 0;
+    /** Whether the last failure was an answer of the API server (not a connection that failed). */
+    let answered: boolean | undefined;
     this.#checkIdle(this.spec.idleTimeoutMs ?? 300_000);
     while (!this.#stopped) {
       try {
@@ -349,6 +361,7 @@ export class Informer implements ObjectCache {
         const ended = await this.#watchUntilEnd();
         if (this.#stopped) break;
         failures = 0;
+        answered = undefined;
         if (ended === "expired") {
           this.log.info("watch expired (410 Gone); relisting", { informer: this.spec.name });
           needList = true;
@@ -356,7 +369,11 @@ export class Informer implements ObjectCache {
         if (ended !== "aborted") this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: ended });
       } catch (e) {
         if (this.#stopped) break;
-        failures++;
+        // An API server back from an outage may refuse at first (403 before it has read its RBAC):
+        // its first answer starts a backoff of its own, not the outage's 30 s.
+        const answer = e instanceof ApiError;
+        failures = answered === false && answer ? 1 : failures + 1;
+        answered = answer;
         this.handlers.onHealth?.(false, e);
         // After repeated failures, relist: the resourceVersion may be too old.
         if (isStatus(e, 410) || failures >= 3) needList = true;
@@ -423,6 +440,8 @@ export class Informer implements ObjectCache {
       },
     );
     this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "error" });
-    await this.clock.sleep(backoff, this.#stop.signal);
+    this.#wake = new AbortController();
+    await this.clock.sleep(backoff, AbortSignal.any([this.#stop.signal, this.#wake.signal]));
+    this.#wake = undefined;
   }
 }

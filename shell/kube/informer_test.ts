@@ -309,3 +309,49 @@ Deno.test("informer: health is up after a list or a watch the server answered, n
   assert.equal(health.at(-1), "up", "up again once it answers");
   inf.stop();
 });
+
+Deno.test("informer: an API server back from an outage that refuses at first is asked again after 1 s, not 30", async () => {
+  const clock = new FakeClock();
+  const { fake, inf } = await startedOn(clock);
+  const refused = () => new TypeError("error sending request: Connection refused");
+  // The outage: 1, 2, 4 (and a relist), 8 s…
+  for (let n = 0; n < 4; n++) {
+    fake.watches[n].end(refused());
+    await clock.advance(0);
+    await clock.advance(1000 * 2 ** n);
+  }
+  assert.equal(fake.watches.length, 5);
+  // …and back, but refusing (its RBAC not read yet): asked again after 1 s.
+  fake.watches[4].end(new ApiError(403, "Forbidden", "configmaps is forbidden"));
+  await clock.advance(999);
+  assert.equal(fake.watches.length, 5, "not before 1 s");
+  await clock.advance(1);
+  assert.equal(fake.watches.length, 6, "after 1 s");
+  // Refusing again: the refusals' own backoff grows.
+  fake.watches[5].end(new ApiError(403, "Forbidden", "configmaps is forbidden"));
+  await clock.advance(1_999);
+  assert.equal(fake.watches.length, 6);
+  await clock.advance(1);
+  assert.equal(fake.watches.length, 7, "after 2 s");
+  inf.stop();
+});
+
+Deno.test("informer: retryNow ends a backoff at once; without one it does nothing", async () => {
+  const clock = new FakeClock();
+  const { fake, inf } = await startedOn(clock);
+  inf.retryNow(); // watching: nothing to cut short
+  await clock.advance(0);
+  assert.equal(fake.watches.length, 1);
+  for (let n = 0; n < 5; n++) {
+    fake.watches[n].end(new TypeError("Connection refused"));
+    await clock.advance(0);
+    await clock.advance(1000 * 2 ** n);
+  }
+  fake.watches[5].end(new TypeError("Connection refused"));
+  await clock.advance(1000);
+  assert.equal(fake.watches.length, 6, "waiting out a 30 s backoff");
+  inf.retryNow();
+  await clock.advance(0);
+  assert.equal(fake.watches.length, 7, "retried at once");
+  inf.stop();
+});
