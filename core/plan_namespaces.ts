@@ -10,7 +10,7 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { planSource } from "./plan.ts";
- * import { planNamespaces } from "./plan_namespaces.ts";
+ * import { planBase, planNamespaces } from "./plan_namespaces.ts";
  * import { DEFAULT_CONFIG } from "./config.ts";
  * const source = { apiVersion: "v1", kind: "ConfigMap", data: { a: "1" }, metadata: { name: "cfg", namespace: "default",
  *   uid: "u1", resourceVersion: "7", labels: { "kubemirror.raczylo.com/enabled": "true" },
@@ -22,18 +22,34 @@
  * const mirror = { ...written, metadata: { ...written.metadata, resourceVersion: "1" } };
  * // app-2 is created: it is looked at, and app-1 where the last plan wrote; nothing else.
  * const plan = planNamespaces(source, { ...ctx, namespaces: [app("app-1"), app("app-2")], observed: [mirror] },
- *   last, new Set(["app-2"]));
+ *   planBase(last), new Set(["app-2"]));
  * assert.deepEqual(plan?.actions.map((a) => `${a.action} ${a.target.namespace}`), ["unchanged app-1", "create app-2"]);
  * ```
  * @module
  */
 import { objectGroupKindKey } from "./group_kind.ts";
-import type { PlanAction, PlanContext, SourcePlan } from "./plan.ts";
+import type { PlanAction, PlanContext, PlanError, SourcePlan } from "./plan.ts";
 import { parseAndPrepare, type PlanMemo } from "./plan_memo.ts";
 import { knownInSync, planTargets } from "./plan_targets.ts";
 import { isEnabledSource } from "./source_spec.ts";
 import { resolveTargets } from "./targets.ts";
-import { type KubeObject, sourceRef } from "./types.ts";
+import { type KubeObject, type SourceRef, sourceRef } from "./types.ts";
+
+/**
+ * What a plan leaves for the next {@link planNamespaces} of the same source: its actions, those that
+ * found a mirror unchanged kept as their namespaces only (most of a plan, and all alike), the others
+ * without the desired objects of their writes (whose namespaces are always planned again).
+ */
+export interface PlanBase {
+  source: SourceRef;
+  direction?: "pull";
+  /** The namespaces where the plan found the source's mirror unchanged, in order. */
+  unchanged: readonly string[];
+  /** The plan's other actions, in namespace order. */
+  actions: readonly PlanAction[];
+  errors: readonly PlanError[];
+  memo?: PlanMemo;
+}
 
 /**
  * `kept` (in namespace order) without the namespaces in `replan`, and `fresh` (in namespace order, all in
@@ -62,7 +78,7 @@ function merge<T>(
  * writes is in the caches now), and those where it met an object it does not own (a conflict: objects
  * that are not the source's mirrors wake other sources, or none, when they change or go).
  */
-export function namespacesToReplan(last: SourcePlan, changed: Iterable<string>): Set<string> {
+export function namespacesToReplan(last: PlanBase, changed: Iterable<string>): Set<string> {
   const replan = new Set(changed);
   for (const a of last.actions) {
     if (a.action === "conflict" || isWrite(a)) replan.add(a.target.namespace);
@@ -70,20 +86,39 @@ export function namespacesToReplan(last: SourcePlan, changed: Iterable<string>):
   return replan;
 }
 
-/**
- * A plan as the next {@link planNamespaces} of the same source needs it: without the desired objects of
- * its writes, whose namespaces are always planned again.
- */
-export function planBase(plan: SourcePlan): SourcePlan {
-  if (!plan.actions.some((a) => a.object !== undefined || a.patch !== undefined)) return plan;
-  return {
-    ...plan,
-    actions: plan.actions.map((a) => {
-      if (a.object === undefined && a.patch === undefined) return a;
+/** What `plan` leaves for the next {@link planNamespaces} of the same source. */
+export function planBase(plan: SourcePlan): PlanBase {
+  const unchanged: string[] = [];
+  const actions: PlanAction[] = [];
+  for (const a of plan.actions) {
+    if (a.action === "unchanged") unchanged.push(a.target.namespace);
+    else if (a.object === undefined && a.patch === undefined) actions.push(a);
+    else {
       const { object: _object, patch: _patch, ...rest } = a;
-      return rest;
-    }),
+      actions.push(rest);
+    }
+  }
+  return {
+    source: plan.source,
+    ...(plan.direction ? { direction: plan.direction } : {}),
+    unchanged,
+    actions,
+    errors: plan.errors,
+    ...(plan.memo ? { memo: plan.memo } : {}),
   };
+}
+
+/** The actions of `last`, in namespace order: those of its unchanged mirrors made again. */
+function actionsOf(last: PlanBase, ref: SourceRef): PlanAction[] {
+  const out: PlanAction[] = [];
+  const others = last.actions;
+  let j = 0;
+  for (const ns of last.unchanged) {
+    while (j < others.length && others[j].target.namespace < ns) out.push(others[j++]);
+    out.push({ action: "unchanged", source: ref, target: { namespace: ns, name: ref.name } });
+  }
+  while (j < others.length) out.push(others[j++]);
+  return out;
 }
 
 const isWrite = (a: PlanAction) => a.action === "create" || a.action === "update" || a.action === "delete";
@@ -96,7 +131,7 @@ function isTarget(a: PlanAction): boolean {
 /**
  * Plans `source` again for the namespaces in `changed` (and where `last` wrote or met a conflict,
  * {@link namespacesToReplan}), carrying the rest of `last` over. `last` must be the plan of the same
- * source (or its {@link planBase}), made with the same flags when the cluster differed from now only in
+ * source ({@link planBase}), made with the same flags when the cluster differed from now only in
  * those namespaces: their labels, phase or existence, and the objects at the source's name there. `ctx.namespaces` and
  * `ctx.observed` need cover only the namespaces planned again (others are ignored). Undefined when the
  * change may reach other namespaces, or `last` is not such a plan: then plan in full.
@@ -104,7 +139,7 @@ function isTarget(a: PlanAction): boolean {
 export function planNamespaces(
   source: KubeObject,
   ctx: PlanContext,
-  last: SourcePlan,
+  last: PlanBase,
   changed: ReadonlySet<string>,
 ): SourcePlan | undefined {
   const memo = last.memo;
@@ -135,6 +170,7 @@ export function planNamespaces(
   };
   const limit = Math.max(0, Math.min(ctx.config.maxTargets, spec.targets.maxTargets ?? Infinity));
   let targets = resolution.targets.length;
+  for (const ns of last.unchanged) if (!replan.has(ns)) targets++;
   for (const a of last.actions) if (!replan.has(a.target.namespace) && isTarget(a)) targets++;
   // Past the cap, which namespaces are cut depends on all of them.
   if (targets > limit) return undefined;
@@ -156,7 +192,7 @@ export function planNamespaces(
     time: ctx.time,
   });
   // Both in namespace order, as the full plan lists them (errors too, each namespace's in its order).
-  const actions = merge(last.actions, part.actions, replan, (a) => a.target.namespace);
+  const actions = merge(actionsOf(last, ref), part.actions, replan, (a) => a.target.namespace);
   const errors = merge(last.errors, part.errors, replan, (e) => e.namespace ?? "");
   const inSync = new Map(memo.inSync);
   for (const ns of replan) inSync.delete(ns);

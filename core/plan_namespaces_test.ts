@@ -126,7 +126,6 @@ Deno.test("property: a plan of the namespaces that changed is the full plan, whe
         // The shell keeps the plan's base (no desired objects): it replans the same namespaces.
         const base = planBase(last);
         const replan = namespacesToReplan(base, changed);
-        assert.deepEqual(replan, namespacesToReplan(last, changed));
         const ctx = { config, time: T1 };
         const full = planSource(source1, { ...ctx, namespaces: namespaces1, observed: observed1 });
         const part = planNamespaces(
@@ -165,8 +164,8 @@ Deno.test("property: planning the namespaces again against what their plan did l
       const plan = (within: ReadonlySet<string>, objects: readonly KubeObject[], previous: SourcePlan) =>
         planNamespaces(
           source,
-          { config, time: T1, ...only(namespacesToReplan(previous, within), namespaces1, objects) },
-          previous,
+          { config, time: T1, ...only(namespacesToReplan(planBase(previous), within), namespaces1, objects) },
+          planBase(previous),
           within,
         );
       const part = plan(changed, settled, last);
@@ -205,10 +204,10 @@ Deno.test("property: another source of the same name, another resourceVersion or
         const edited = { ...source, metadata: { ...source.metadata, resourceVersion: "8" } };
         const peer = { ...source, metadata: { ...source.metadata, namespace: "team-b", uid: "other" } };
         const part = why === "peer"
-          ? planNamespaces(source, { ...ctx, peers: [peer] }, last, changed)
+          ? planNamespaces(source, { ...ctx, peers: [peer] }, planBase(last), changed)
           : why === "edited"
-          ? planNamespaces(edited, ctx, last, changed)
-          : planNamespaces(source, { ...ctx, config: { ...config } }, last, changed);
+          ? planNamespaces(edited, ctx, planBase(last), changed)
+          : planNamespaces(source, { ...ctx, config: { ...config } }, planBase(last), changed);
         assert.equal(part, undefined);
       },
     ),
@@ -229,6 +228,6 @@ Deno.test("namespacesToReplan: the namespaces that changed and those where the l
     errors: [],
     warnings: [],
   };
-  assert.deepEqual([...namespacesToReplan(last, ["z"])].sort(), ["b", "c", "z"]);
-  assert.deepEqual([...namespacesToReplan(last, [])].sort(), ["b", "c"]);
+  assert.deepEqual([...namespacesToReplan(planBase(last), ["z"])].sort(), ["b", "c", "z"]);
+  assert.deepEqual([...namespacesToReplan(planBase(last), [])].sort(), ["b", "c"]);
 });

@@ -31,7 +31,7 @@ import { controllerLabel, groupKindKey } from "../../core/group_kind.ts";
 import { DEFAULT_CLUSTER_NAME, LABEL_MIRROR } from "../../core/markers.ts";
 import type { PlanAction, SourcePlan } from "../../core/plan.ts";
 import { type PlanMemo, rebaseMemo, sourceConfig } from "../../core/plan_memo.ts";
-import { namespacesToReplan, planBase, planNamespaces } from "../../core/plan_namespaces.ts";
+import { namespacesToReplan, type PlanBase, planBase, planNamespaces } from "../../core/plan_namespaces.ts";
 import { isEnabledSource, parseSource } from "../../core/source_spec.ts";
 import { type KeySnapshot, planKey } from "../../core/plan_key.ts";
 import { decideSourceStatus, ERROR_TYPES, type ExecutionOutcome } from "../../core/status.ts";
@@ -105,7 +105,7 @@ export class Reconciler {
    * changed since (or since its reconcile began): while a key has both, its next plan is of those
    * namespaces only ({@link planNamespaces}). A key without them is planned in full.
    */
-  readonly #plans = new Map<string, SourcePlan>();
+  readonly #plans = new Map<string, PlanBase>();
   readonly #changed = new Map<string, Set<string>>();
   /** When a change to a source was first seen, for the propagation lag. */
   readonly #seenAt = new Map<string, number>();
@@ -225,7 +225,7 @@ export class Reconciler {
   async #planChanged(
     k: KindState,
     key: string,
-    last: SourcePlan,
+    last: PlanBase,
     changed: ReadonlySet<string>,
     signal?: AbortSignal,
   ): Promise<Planned | undefined> {
