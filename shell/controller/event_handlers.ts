@@ -20,7 +20,7 @@ import { mirrorSourceOf } from "../../core/ownership.ts";
 import { parseSource } from "../../core/source_spec.ts";
 import { mayTarget } from "../../core/targets.ts";
 import type { KubeObject } from "../../core/types.ts";
-import type { ObjectCache } from "../kube/informer.ts";
+import type { ObjectCache } from "../kube/object_store.ts";
 import { isPullingObject } from "../../core/pull.ts";
 import { BY_CLUSTER, BY_NAMESPACE, BY_PULL_FROM, BY_SOURCE } from "./mirror_indexes.ts";
 import { sourceKey } from "./queue_keys.ts";

@@ -10,7 +10,7 @@
  * import { KeySnapshots } from "./key_snapshots.ts";
  * import type { KindState } from "./kind_watches.ts";
  * import type { KubeClient } from "../kube/client.ts";
- * import type { ObjectCache } from "../kube/informer.ts";
+ * import type { ObjectCache } from "../kube/object_store.ts";
  * import { parseFlags } from "../config/flags.ts";
  * declare const client: KubeClient;
  * declare const namespaces: ObjectCache;
@@ -34,7 +34,7 @@ import { rfc3339 } from "../../core/time.ts";
 import { type KubeObject, type NamespaceInfo, namespaceInfo, type SourceRef } from "../../core/types.ts";
 import type { ControllerFlags } from "../config/flags.ts";
 import { ignoreNotFound, type KubeClient, resourcePath } from "../kube/client.ts";
-import type { ObjectCache } from "../kube/informer.ts";
+import type { ObjectCache } from "../kube/object_store.ts";
 import type { ClusterLinks } from "./cluster_links.ts";
 import type { KindState } from "./kind_watches.ts";
 import { BY_NAME } from "./mirror_indexes.ts";

@@ -21,7 +21,7 @@ import type { PlanError } from "../../core/plan.ts";
 import { ERROR_REASONS, type SourceEvent } from "../../core/status.ts";
 import type { KubeObject } from "../../core/types.ts";
 import { isStatus, type KubeClient } from "../kube/client.ts";
-import type { ObjectCache } from "../kube/informer.ts";
+import type { ObjectCache } from "../kube/object_store.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
 import { patchSourceMetadata } from "./executor.ts";
 import type { LinkState } from "./cluster_links.ts";

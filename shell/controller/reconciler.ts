@@ -1,15 +1,16 @@
 /**
  * Reconciles one key (`group/Kind/namespace/name`) in five calls: a snapshot of the caches, the core's
  * plan for that key ({@link planKey}; or, when only some namespaces or mirrors changed since its last
- * plan, of those namespaces: {@link planNamespaces}), the writes (each carrying the signal that stops
- * them when the Lease is lost), what is recorded on the source (the core's {@link decideSourceStatus}),
- * and the result for the work loop, which alone touches the queue. Nothing here reads a message's text.
+ * plan, of those namespaces: {@link planNamespaces}), the writes ({@link PlanWriter}; each carries the
+ * signal that stops them when the Lease is lost), what is recorded on the source (the core's
+ * {@link decideSourceStatus}), and the result for the work loop, which alone touches the queue. Nothing
+ * here reads a message's text.
  *
  * @example
  * ```ts
  * import { Reconciler } from "./reconciler.ts";
  * import type { KindState } from "./kind_watches.ts";
- * import type { ObjectCache } from "../kube/informer.ts";
+ * import type { ObjectCache } from "../kube/object_store.ts";
  * import type { KubeClient } from "../kube/client.ts";
  * import { parseFlags } from "../config/flags.ts";
  * import { createLogger } from "../runtime/log.ts";
@@ -28,27 +29,24 @@
  */
 import { namesCluster } from "../../core/cluster_link.ts";
 import { controllerLabel, groupKindKey } from "../../core/group_kind.ts";
-import { DEFAULT_CLUSTER_NAME, LABEL_MIRROR } from "../../core/markers.ts";
-import type { PlanAction, SourcePlan } from "../../core/plan.ts";
+import { DEFAULT_CLUSTER_NAME } from "../../core/markers.ts";
+import type { SourcePlan } from "../../core/plan.ts";
 import { type PlanMemo, rebaseMemo, sourceConfig } from "../../core/plan_memo.ts";
 import { namespacesToReplan, type PlanBase, planBase, planNamespaces } from "../../core/plan_namespaces.ts";
 import { isEnabledSource, parseSource } from "../../core/source_spec.ts";
 import { type KeySnapshot, planKey } from "../../core/plan_key.ts";
-import { decideSourceStatus, ERROR_TYPES, type ExecutionOutcome } from "../../core/status.ts";
-import type { KubeObject } from "../../core/types.ts";
+import { decideSourceStatus, ERROR_TYPES } from "../../core/status.ts";
 import type { ControllerFlags } from "../config/flags.ts";
-import { ApiError, type KubeClient } from "../kube/client.ts";
-import type { ObjectCache } from "../kube/informer.ts";
-import { errorMessage, type Logger } from "../runtime/log.ts";
+import type { KubeClient } from "../kube/client.ts";
+import type { ObjectCache } from "../kube/object_store.ts";
+import type { Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
-import { executeAction } from "./executor.ts";
-import { runShared, writeShare } from "./write_pool.ts";
-import { Fights } from "./fights.ts";
 import type { KindState } from "./kind_watches.ts";
 import { BY_CLUSTER } from "./mirror_indexes.ts";
 import { KeySnapshots, type LinkView } from "./key_snapshots.ts";
 import { linkOfKey, parseKey } from "./queue_keys.ts";
 import { LinkStatusWriter } from "./link_status.ts";
+import { type Execution, PlanWriter } from "./plan_writer.ts";
 import { SourceStatusWriter } from "./source_status.ts";
 import { direction, type ReconcileResult } from "./work_loop.ts";
 
@@ -80,16 +78,6 @@ interface Planned {
   plan: SourcePlan;
 }
 
-/** What came of carrying out a plan, and when to look again. */
-interface Execution extends ExecutionOutcome {
-  /** A revert put off: reconcile again after this long. */
-  waitMs?: number;
-  /** A pulling object as its own pull left it: what its status is decided on. */
-  pulled?: KubeObject;
-  /** Mirrors written, by what was done (`created`, `updated`, `recreated`, `deleted`): one log line per plan. */
-  wrote: Record<string, number>;
-}
-
 /** Reconciles keys. */
 export class Reconciler {
   readonly status: SourceStatusWriter;
@@ -109,14 +97,13 @@ export class Reconciler {
   readonly #changed = new Map<string, Set<string>>();
   /** When a change to a source was first seen, for the propagation lag. */
   readonly #seenAt = new Map<string, number>();
-  /** Mirrors another writer keeps editing. */
-  readonly #fights: Fights;
+  readonly #writer: PlanWriter;
   readonly #now: () => number;
 
   constructor(readonly deps: ReconcilerDeps) {
     this.#now = deps.now ?? Date.now;
     this.#snapshots = new KeySnapshots({ ...deps, now: this.#now });
-    this.#fights = new Fights(deps.client, this.#now);
+    this.#writer = new PlanWriter({ ...deps, now: this.#now }, this.#snapshots);
     this.status = new SourceStatusWriter(deps.client, {
       identity: deps.identity,
       repeatEventsAfterMs: deps.flags.resyncPeriodMs,
@@ -150,7 +137,7 @@ export class Reconciler {
 
   /** Drops fight histories of mirrors left alone for a while. */
   pruneFights(): void {
-    this.#fights.prune();
+    this.#writer.pruneFights();
   }
 
   /** Reconciles one key. Throws only for an API failure outside the writes (the work loop backs off). */
@@ -171,7 +158,8 @@ export class Reconciler {
     });
     if (plan.memo) this.#memo.set(key, plan.memo);
     else this.#memo.delete(key);
-    const done = await this.#execute(k, key, plan, signal);
+    const done = await this.#writer.execute(k, key, plan, signal);
+    this.#observeLag(key, controllerLabel(k.kind), done.tried > 0, done.pending);
     const recorded = await this.#record(k, key, snapshot, plan, done, signal);
     const result = this.#result(done, recorded, signal);
     this.#remember(k, key, snapshot, plan, result.requeue === "no");
@@ -251,123 +239,6 @@ export class Reconciler {
     }
     this.#memo.set(key, memo);
     this.#plans.set(key, planBase(memo === plan.memo ? plan : { ...plan, memo }));
-  }
-
-  /** 3. Carries out the plan's writes, a share of the writes in flight ({@link writeShare}), backing off from fights. */
-  async #execute(k: KindState, key: string, plan: SourcePlan, signal?: AbortSignal): Promise<Execution> {
-    const done: Execution = { written: 0, deferred: 0, failures: [], pending: false, notes: [], wrote: {} };
-    const started = performance.now();
-    const label = controllerLabel(k.kind);
-    const writes: PlanAction[] = [];
-    for (const a of plan.actions) {
-      if (a.action !== "create" && a.action !== "update" && a.action !== "delete" && a.action !== "pull") {
-        continue;
-      }
-      if ((a.action === "update" || a.action === "pull") && a.drift !== undefined) {
-        // Another writer edited the mirror: revert it, but back off when it keeps coming back.
-        const verdict = await this.#fights.revert(k.kind, a.target.namespace, a.target.name, a.drift, signal);
-        if (!verdict.revertNow) {
-          this.deps.metrics.driftBackoffs.inc({ controller: label });
-          done.waitMs = Math.min(done.waitMs ?? Infinity, verdict.waitMs);
-          done.deferred++;
-          continue;
-        }
-        this.deps.metrics.driftReverts.inc({ controller: label });
-        if (verdict.note) done.notes.push(verdict.note);
-      }
-      writes.push(a);
-    }
-    const busy = this.deps.keysInFlight ?? (() => 1);
-    await runShared(writes, () => writeShare(busy()), (action) => this.#write(k, key, action, done, signal));
-    if (Object.keys(done.wrote).length > 0) {
-      // One line per plan, not per mirror: a fan-out of thousands stays readable (each mirror is at debug).
-      this.deps.log.info("mirrors written", {
-        source: `${plan.source.namespace}/${plan.source.name}`,
-        kind: k.kind.kind,
-        ...(plan.source.cluster ? { cluster: plan.source.cluster } : {}),
-        ...done.wrote,
-        ...(done.failures.length > 0 ? { failed: done.failures.length } : {}),
-        ms: Math.round(performance.now() - started),
-      });
-    }
-    if (done.failures.length > 0) done.pending = true;
-    this.#observeLag(key, label, writes.length > 0, done.pending);
-    return done;
-  }
-
-  /** One write, its result put through to the caches and counted in `done`. */
-  async #write(k: KindState, key: string, action: PlanAction, done: Execution, signal?: AbortSignal) {
-    // Once the Lease is lost (or the process stops), no write starts.
-    if (signal?.aborted) {
-      done.pending = true;
-      return;
-    }
-    const log = this.deps.log.with({
-      source: `${action.source.namespace}/${action.source.name}`,
-      kind: k.kind.kind,
-    });
-    const outcome = await executeAction(this.deps.client, k.kind, action, signal);
-    const target = `${action.target.namespace}/${action.target.name}`;
-    switch (outcome.result) {
-      case "written":
-        if (action.action === "pull") {
-          // A pulling object lives in the sources cache; its status is decided on what was written.
-          const puller = { ...outcome.object, apiVersion: action.source.apiVersion, kind: k.kind.kind };
-          k.sources.observe(puller);
-          done.pulled = puller;
-          done.written++;
-          log.info(action.reason?.startsWith("revoked") ? "copy revoked" : "copy pulled", {
-            target,
-            reason: action.reason,
-          });
-          return;
-        }
-        if (outcome.deleted) k.mirrors.drop(target);
-        else if (outcome.object) {
-          k.mirrors.observe({ ...outcome.object, apiVersion: action.source.apiVersion, kind: k.kind.kind });
-        }
-        this.#snapshots.clearForeign(key, action.target.namespace);
-        if (action.action !== "delete") done.written++;
-        {
-          const what = action.action === "update" && action.recreate ? "recreated" : `${action.action}d`;
-          done.wrote[what] = (done.wrote[what] ?? 0) + 1;
-          // A revert of someone's edit is worth a line of its own; the rest is in the plan's summary.
-          (action.drift !== undefined ? log.info : log.debug)(`mirror ${what}`, {
-            target,
-            reason: action.reason,
-          });
-        }
-        return;
-      case "exists":
-        if (outcome.existing?.metadata?.labels?.[LABEL_MIRROR] === "true") {
-          // A mirror the cache has not seen yet: the mirrors watch owns it, so it goes into that cache,
-          // where its DELETED event will remove it again.
-          k.mirrors.observe(outcome.existing);
-        } else if (outcome.existing) {
-          this.#snapshots.noteForeign(key, action.target.namespace, outcome.existing);
-        }
-        done.pending = true;
-        return;
-      case "stale":
-        log.debug("stale cache; retrying", { target, error: outcome.error.message });
-        done.pending = true;
-        return;
-      case "failed": {
-        if (signal?.aborted) {
-          done.pending = true;
-          return;
-        }
-        const message = errorMessage(outcome.error);
-        done.failures.push(`${action.action} ${target}: ${message}`);
-        this.deps.metrics.syncErrors.inc({
-          controller: controllerLabel(k.kind),
-          error_type: outcome.error instanceof ApiError ? `http_${outcome.error.status}` : "network",
-          ...direction(action),
-        });
-        log.warn("mirror write failed", { target, action: action.action, error: message });
-        return;
-      }
-    }
   }
 
   /** 4. Records on the source what the core decides (or releases a source that is gone). */

@@ -8,7 +8,7 @@
  * import { SourceStatusWriter } from "./source_status.ts";
  * import { decideSourceStatus } from "../../core/status.ts";
  * import type { KubeObject } from "../../core/types.ts";
- * import type { ObjectCache } from "../kube/informer.ts";
+ * import type { ObjectCache } from "../kube/object_store.ts";
  * import type { KubeClient } from "../kube/client.ts";
  * import { createLogger } from "../runtime/log.ts";
  * declare const client: KubeClient;
@@ -30,7 +30,7 @@ import type { SourceEvent, SourceStatus } from "../../core/status.ts";
 import { rfc3339 } from "../../core/time.ts";
 import type { KubeObject, SourceRef } from "../../core/types.ts";
 import { patchSourceMetadata, recordEvent } from "./executor.ts";
-import type { ObjectCache } from "../kube/informer.ts";
+import type { ObjectCache } from "../kube/object_store.ts";
 import { ignoreNotFound, isStatus, type KubeClient, resourcePath } from "../kube/client.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
 

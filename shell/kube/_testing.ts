@@ -6,7 +6,7 @@
  */
 import { applyMergePatch } from "../../core/merge_patch.ts";
 import type { JsonValue, KubeObject } from "../../core/types.ts";
-import { type ObjectCache, objectKey } from "./informer.ts";
+import { type ObjectCache, objectKey } from "./object_store.ts";
 import {
   ApiError,
   type CallOptions,

@@ -19,6 +19,7 @@
  * @module
  */
 import type { KubeObject } from "../../core/types.ts";
+import { errorMessage } from "../runtime/log.ts";
 
 /** One watch event. */
 export interface WatchEvent {
@@ -82,6 +83,17 @@ export class ApiError extends Error {
 /** Whether an error is an API answer with this status. */
 export function isStatus(e: unknown, status: number): e is ApiError {
   return e instanceof ApiError && e.status === status;
+}
+
+/** Whether a failure is one that retrying cannot fix (a refused certificate, missing rights or permissions). */
+export function lastingFailure(e: unknown): boolean {
+  if (e instanceof ApiError) return e.status === 401 || e.status === 403;
+  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) return true;
+  const code = String((e as { code?: unknown })?.code ?? "");
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/.test(code)) return true;
+  // The fetch library wraps the TLS error; its text is all that is left of the cause.
+  const message = errorMessage(e);
+  return /certificate|unable to verify|CERT_|Requires .* access/i.test(message);
 }
 
 /** The answer, or undefined when the API server says 404 Not Found; any other failure is thrown. */

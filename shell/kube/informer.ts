@@ -22,7 +22,16 @@
  * @module
  */
 import type { KubeObject } from "../../core/types.ts";
-import { ApiError, isStatus, type KubeClient, type WatchEvent } from "./client.ts";
+import {
+  type Indexers,
+  newer,
+  newerThanVersion,
+  type ObjectCache,
+  objectKey,
+  ObjectStore,
+  slim,
+} from "./object_store.ts";
+import { ApiError, isStatus, type KubeClient, lastingFailure, type WatchEvent } from "./client.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
@@ -40,25 +49,13 @@ export interface InformerSpec {
    * Secondary indexes, kept in step with every change to the cache (watch events, relists, and our own
    * writes put in with `observe` or dropped with `drop`): index name → the values an object is filed under.
    */
-  indexers?: Readonly<Record<string, (obj: KubeObject) => readonly string[]>>;
+  indexers?: Indexers;
   /** What the cache keeps of each object, beyond {@link slim} (the mirrors cache: digests for long values). */
   transform?: (obj: KubeObject) => KubeObject;
 }
 
 /** What an informer needs of the API client: paged lists and watches. */
 export type ListWatchClient = Pick<KubeClient, "list" | "watch">;
-
-/** A cache the reconciler reads, and writes its own results through. */
-export interface ObjectCache {
-  get(key: string): KubeObject | undefined;
-  list(): KubeObject[];
-  byIndex(name: string, value: string): KubeObject[];
-  indexValues(name: string): string[];
-  /** Puts the answer of our own write in, ahead of its watch event (never over a newer version). */
-  observe(obj: KubeObject): void;
-  /** Drops an object we deleted, ahead of its watch event. */
-  drop(key: string): void;
-}
 
 /** Change callbacks; they must not block. */
 export interface InformerHandlers {
@@ -70,56 +67,9 @@ export interface InformerHandlers {
   onHealth?(up: boolean, error?: unknown): void;
 }
 
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
-
-/** Drops what the controller never reads, to keep the cache small. */
-export function slim(obj: KubeObject): KubeObject {
-  const meta = obj.metadata;
-  if (!meta) return obj;
-  const { managedFields: _m, ...rest } = meta;
-  if (rest.annotations && LAST_APPLIED in rest.annotations) {
-    const { [LAST_APPLIED]: _l, ...annotations } = rest.annotations;
-    rest.annotations = annotations;
-  }
-  return { ...obj, metadata: rest };
-}
-
-/** The cache key of an object: `namespace/name`, or `name` for cluster-scoped ones. */
-export function objectKey(obj: KubeObject): string {
-  const ns = obj.metadata?.namespace;
-  return ns ? `${ns}/${obj.metadata?.name}` : (obj.metadata?.name ?? "");
-}
-
-/** Whether `a` is a newer version than `b` (resourceVersions compare as numbers when both are). */
-function newer(a: KubeObject, b: KubeObject): boolean {
-  const ra = a.metadata?.resourceVersion ?? "";
-  const rb = b.metadata?.resourceVersion ?? "";
-  if (/^[0-9]+$/.test(ra) && /^[0-9]+$/.test(rb)) return BigInt(ra) > BigInt(rb);
-  return false;
-}
-
-/** Whether a list or watch failure is one that retrying cannot fix. */
-export function lastingFailure(e: unknown): boolean {
-  if (e instanceof ApiError) return e.status === 401 || e.status === 403;
-  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) return true;
-  const code = String((e as { code?: unknown })?.code ?? "");
-  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/.test(code)) return true;
-  // The fetch library wraps the TLS error; its text is all that is left of the cause.
-  const message = errorMessage(e);
-  return /certificate|unable to verify|CERT_|Requires .* access/i.test(message);
-}
-
-/** Whether `obj` was written after the collection version `rv` (a list's resourceVersion). */
-function newerThanVersion(obj: KubeObject, rv: string): boolean {
-  const ro = obj.metadata?.resourceVersion ?? "";
-  return /^[0-9]+$/.test(ro) && /^[0-9]+$/.test(rv) && BigInt(ro) > BigInt(rv);
-}
-
 /** One list-and-watch cache. */
 export class Informer implements ObjectCache {
-  readonly #store = new Map<string, KubeObject>();
-  /** index name → indexed value → cache keys */
-  readonly #indices = new Map<string, Map<string, Set<string>>>();
+  readonly #store: ObjectStore;
   readonly #synced = Promise.withResolvers<void>();
   #hasSynced = false;
   #stopped = false;
@@ -139,7 +89,9 @@ export class Informer implements ObjectCache {
     readonly log: Logger,
     readonly metrics?: Metrics,
     readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.#store = new ObjectStore(spec.indexers);
+  }
 
   /** Resolves once the first list is in the cache. */
   get synced(): Promise<void> {
@@ -157,51 +109,17 @@ export class Informer implements ObjectCache {
 
   /** Every cached object. */
   list(): KubeObject[] {
-    return [...this.#store.values()];
+    return this.#store.list();
   }
 
   /** The cached objects filed under `value` in the index `name`. */
   byIndex(name: string, value: string): KubeObject[] {
-    const keys = this.#indices.get(name)?.get(value);
-    return keys ? [...keys].map((k) => this.#store.get(k)!) : [];
+    return this.#store.byIndex(name, value);
   }
 
   /** The values the index `name` holds objects under. */
   indexValues(name: string): string[] {
-    return [...(this.#indices.get(name)?.keys() ?? [])];
-  }
-
-  /** Every store change goes through here and {@link #remove}, so the indexes never drift. */
-  #put(key: string, obj: KubeObject): void {
-    this.#unindex(key);
-    this.#store.set(key, obj);
-    for (const [name, fn] of Object.entries(this.spec.indexers ?? {})) {
-      const index = this.#indices.get(name) ?? new Map<string, Set<string>>();
-      this.#indices.set(name, index);
-      for (const value of fn(obj)) {
-        const keys = index.get(value) ?? new Set<string>();
-        keys.add(key);
-        index.set(value, keys);
-      }
-    }
-  }
-
-  #remove(key: string): void {
-    this.#unindex(key);
-    this.#store.delete(key);
-  }
-
-  #unindex(key: string): void {
-    const old = this.#store.get(key);
-    if (!old) return;
-    for (const [name, fn] of Object.entries(this.spec.indexers ?? {})) {
-      const index = this.#indices.get(name);
-      for (const value of fn(old)) {
-        const keys = index?.get(value);
-        keys?.delete(key);
-        if (keys?.size === 0) index!.delete(value);
-      }
-    }
+    return this.#store.indexValues(name);
   }
 
   get size(): number {
@@ -216,12 +134,12 @@ export class Informer implements ObjectCache {
     const key = objectKey(obj);
     const cached = this.#store.get(key);
     if (cached && newer(cached, obj)) return;
-    this.#put(key, this.#keep(obj));
+    this.#store.put(key, this.#keep(obj));
   }
 
   /** Drops an object we deleted, ahead of its watch event. */
   drop(key: string): void {
-    this.#remove(key);
+    this.#store.remove(key);
   }
 
   /** What the cache keeps of an object. */
@@ -268,16 +186,15 @@ export class Informer implements ObjectCache {
       const obj = this.#keep(item);
       fresh.set(objectKey(obj), obj);
     }
-    const old = new Map(this.#store);
+    const old = new Map(this.#store.entries());
     this.#store.clear();
-    this.#indices.clear();
-    for (const [k, v] of fresh) this.#put(k, v);
+    for (const [k, v] of fresh) this.#store.put(k, v);
     // Our own writes observed after the list's snapshot (a list served from a lagging watch cache after
     // an API server restart) stay: dropping them would make the next reconcile write them again.
     for (const [k, v] of old) {
       const listed = fresh.get(k);
       if (listed ? newer(v, listed) : newerThanVersion(v, rv)) {
-        this.#put(k, v);
+        this.#store.put(k, v);
         fresh.set(k, v);
       }
     }
@@ -322,10 +239,10 @@ export class Informer implements ObjectCache {
       return;
     }
     if (event.type === "DELETED") {
-      this.#remove(key);
+      this.#store.remove(key);
       this.handlers.onChange("DELETED", obj, before);
     } else {
-      this.#put(key, obj);
+      this.#store.put(key, obj);
       this.handlers.onChange(before ? "MODIFIED" : "ADDED", obj, before);
     }
     if (rv) this.#resourceVersion = rv;

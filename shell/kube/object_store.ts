@@ -1,0 +1,144 @@
+/**
+ * The store behind a watch cache (client-go's indexer): objects by key, with secondary indexes kept in step
+ * with every put and remove, so an index never names an object the store no longer holds. What an object
+ * keeps in the store is decided by whoever puts it in ({@link slim}, the informer's transform).
+ *
+ * @example
+ * ```ts
+ * import { ObjectStore } from "./object_store.ts";
+ * const store = new ObjectStore({ app: (o) => [o.metadata?.labels?.app ?? ""] });
+ * store.put("a/cfg", { metadata: { namespace: "a", name: "cfg", labels: { app: "web" } } });
+ * console.log(store.byIndex("app", "web").length); // 1
+ * store.remove("a/cfg");
+ * console.log(store.indexValues("app")); // []
+ * ```
+ * @module
+ */
+import type { KubeObject } from "../../core/types.ts";
+
+/** A cache the reconciler reads, and writes its own results through. */
+export interface ObjectCache {
+  get(key: string): KubeObject | undefined;
+  list(): KubeObject[];
+  byIndex(name: string, value: string): KubeObject[];
+  indexValues(name: string): string[];
+  /** Puts the answer of our own write in, ahead of its watch event (never over a newer version). */
+  observe(obj: KubeObject): void;
+  /** Drops an object we deleted, ahead of its watch event. */
+  drop(key: string): void;
+}
+
+/** Index name → the values an object is filed under. */
+export type Indexers = Readonly<Record<string, (obj: KubeObject) => readonly string[]>>;
+
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+/** Drops what the controller never reads, to keep the cache small. */
+export function slim(obj: KubeObject): KubeObject {
+  const meta = obj.metadata;
+  if (!meta) return obj;
+  const { managedFields: _m, ...rest } = meta;
+  if (rest.annotations && LAST_APPLIED in rest.annotations) {
+    const { [LAST_APPLIED]: _l, ...annotations } = rest.annotations;
+    rest.annotations = annotations;
+  }
+  return { ...obj, metadata: rest };
+}
+
+/** The cache key of an object: `namespace/name`, or `name` for cluster-scoped ones. */
+export function objectKey(obj: KubeObject): string {
+  const ns = obj.metadata?.namespace;
+  return ns ? `${ns}/${obj.metadata?.name}` : (obj.metadata?.name ?? "");
+}
+
+const NUMERIC = /^[0-9]+$/;
+
+/** Whether `a` is a newer version than `b` (resourceVersions compare as numbers when both are). */
+export function newer(a: KubeObject, b: KubeObject): boolean {
+  return newerThanVersion(a, b.metadata?.resourceVersion ?? "");
+}
+
+/** Whether `obj` was written after the version `rv` (an object's, or a list's resourceVersion). */
+export function newerThanVersion(obj: KubeObject, rv: string): boolean {
+  const ro = obj.metadata?.resourceVersion ?? "";
+  return NUMERIC.test(ro) && NUMERIC.test(rv) && BigInt(ro) > BigInt(rv);
+}
+
+/** Objects by key, and the indexes over them. */
+export class ObjectStore {
+  readonly #objects = new Map<string, KubeObject>();
+  /** index name → indexed value → keys */
+  readonly #indices = new Map<string, Map<string, Set<string>>>();
+
+  constructor(readonly indexers: Indexers = {}) {}
+
+  get size(): number {
+    return this.#objects.size;
+  }
+
+  /** The object at `key`. */
+  get(key: string): KubeObject | undefined {
+    return this.#objects.get(key);
+  }
+
+  /** Every object. */
+  list(): KubeObject[] {
+    return [...this.#objects.values()];
+  }
+
+  /** Every key and object. */
+  entries(): IterableIterator<[string, KubeObject]> {
+    return this.#objects.entries();
+  }
+
+  /** The objects filed under `value` in the index `name`. */
+  byIndex(name: string, value: string): KubeObject[] {
+    const keys = this.#indices.get(name)?.get(value);
+    return keys ? [...keys].map((k) => this.#objects.get(k)!) : [];
+  }
+
+  /** The values the index `name` holds objects under. */
+  indexValues(name: string): string[] {
+    return [...(this.#indices.get(name)?.keys() ?? [])];
+  }
+
+  /** Puts `obj` at `key`, filing it under its index values in place of the old object's. */
+  put(key: string, obj: KubeObject): void {
+    this.#unindex(key);
+    this.#objects.set(key, obj);
+    for (const [name, fn] of Object.entries(this.indexers)) {
+      const index = this.#indices.get(name) ?? new Map<string, Set<string>>();
+      this.#indices.set(name, index);
+      for (const value of fn(obj)) {
+        const keys = index.get(value) ?? new Set<string>();
+        keys.add(key);
+        index.set(value, keys);
+      }
+    }
+  }
+
+  /** Removes the object at `key` and its index entries. */
+  remove(key: string): void {
+    this.#unindex(key);
+    this.#objects.delete(key);
+  }
+
+  /** Empties the store (a relist puts everything in again). */
+  clear(): void {
+    this.#objects.clear();
+    this.#indices.clear();
+  }
+
+  #unindex(key: string): void {
+    const old = this.#objects.get(key);
+    if (!old) return;
+    for (const [name, fn] of Object.entries(this.indexers)) {
+      const index = this.#indices.get(name);
+      for (const value of fn(old)) {
+        const keys = index?.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) index!.delete(value);
+      }
+    }
+  }
+}

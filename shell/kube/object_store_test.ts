@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import type { KubeObject } from "../../core/types.ts";
+import { newer, objectKey, ObjectStore, slim } from "./object_store.ts";
+
+const cm = (ns: string, name: string, app: string, rv = "1"): KubeObject => ({
+  metadata: { namespace: ns, name, resourceVersion: rv, labels: { app } },
+});
+const byApp = { app: (o: KubeObject) => [o.metadata?.labels?.app ?? ""] };
+const keys = (objs: KubeObject[]) => objs.map(objectKey).sort();
+
+Deno.test("object store: an object replaced or removed leaves no index entry behind", () => {
+  const store = new ObjectStore(byApp);
+  store.put("a/x", cm("a", "x", "web"));
+  store.put("b/x", cm("b", "x", "web"));
+  assert.deepEqual(keys(store.byIndex("app", "web")), ["a/x", "b/x"]);
+  store.put("a/x", cm("a", "x", "db", "2"));
+  assert.deepEqual(keys(store.byIndex("app", "web")), ["b/x"]);
+  assert.deepEqual(keys(store.byIndex("app", "db")), ["a/x"]);
+  store.remove("b/x");
+  assert.deepEqual(store.indexValues("app"), ["db"]);
+  assert.equal(store.size, 1);
+  store.clear();
+  assert.deepEqual(store.indexValues("app"), []);
+  assert.deepEqual(store.list(), []);
+});
+
+Deno.test("object store: versions compare as numbers, and a cluster-scoped object is keyed by its name", () => {
+  assert.ok(newer(cm("a", "x", "", "10"), cm("a", "x", "", "9")));
+  assert.ok(!newer(cm("a", "x", "", "9"), cm("a", "x", "", "10")));
+  assert.ok(!newer(cm("a", "x", "", "abc"), cm("a", "x", "", "1")), "opaque versions are never newer");
+  assert.equal(objectKey({ metadata: { name: "ns-1" } }), "ns-1");
+  const obj = slim({
+    metadata: {
+      name: "x",
+      managedFields: [{ manager: "kubectl" }],
+      annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}", keep: "1" },
+    },
+  } as KubeObject);
+  assert.deepEqual(obj.metadata, { name: "x", annotations: { keep: "1" } });
+});
