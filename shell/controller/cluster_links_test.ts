@@ -6,7 +6,8 @@ import { ApiError, type KubeClient } from "../kube/client.ts";
 import { FakeClock, settle } from "../runtime/fake_clock.ts";
 import { createLogger } from "../runtime/log.ts";
 import { createMetrics } from "../runtime/metrics.ts";
-import { ClusterLinks, FORBIDDEN_RECHECK_MS } from "./cluster_links.ts";
+import { ClusterLinks } from "./cluster_links.ts";
+import { FORBIDDEN_RECHECK_MS } from "./link_state.ts";
 
 const configMaps = { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
 

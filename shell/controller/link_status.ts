@@ -24,7 +24,7 @@ import { isStatus, type KubeClient } from "../kube/client.ts";
 import type { ObjectCache } from "../kube/object_store.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
 import { patchSourceMetadata } from "./executor.ts";
-import type { LinkState } from "./cluster_links.ts";
+import type { LinkState } from "./link_state.ts";
 import { linkKey } from "./queue_keys.ts";
 import type { SourceStatusWriter } from "./source_status.ts";
 
