@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import { type Cluster, type ClusterOptions, freePort, startCluster } from "../tools/testcluster/cluster.ts";
 import { ignoreNotFound, isStatus } from "../shell/kube/client.ts";
-import { KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
+import { KubeApi } from "../shell/kube/kube_api.ts";
+import { loadKubeConfig } from "../shell/kube/kube_config.ts";
 import type { KubeObject } from "../core/types.ts";
 import { buildImage, IMAGE_REFERENCE } from "../tools/image.ts";
 import { kubeconfigCredentials } from "../tools/testcluster/credentials.ts";

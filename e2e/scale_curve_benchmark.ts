@@ -10,7 +10,8 @@
  * Prints figures; asserts nothing.
  * @module
  */
-import { KubeApi, loadKubeConfig } from "../shell/kube/kube_api.ts";
+import { KubeApi } from "../shell/kube/kube_api.ts";
+import { loadKubeConfig } from "../shell/kube/kube_config.ts";
 import type { AuditEvent } from "../tools/testcluster/cluster.ts";
 import { CM, Harness, metricValue, sleep, source } from "./harness.ts";
 import { CHART_V8_FLAGS } from "./hostile_workload.ts";

@@ -58,16 +58,20 @@ Deno.test("import rules: the core imports no shell module, no client, no metrics
   assert.deepEqual(bad, []);
 });
 
+/** The real client: the transport and the kubeconfig, the only modules that import client-node. */
+const REAL_CLIENT = ["shell/kube/kube_api.ts", "shell/kube/kube_config.ts"];
+
 Deno.test("import rules: only the process wiring makes the real client; only the transport imports client-node", () => {
   const bad: string[] = [];
   for (const file of [...walk("shell"), "mod.ts"]) {
     for (const spec of imports(file)) {
       const target = resolve(file, spec);
-      if (target === "@kubernetes/client-node" && file !== "shell/kube/kube_api.ts") {
+      if (target === "@kubernetes/client-node" && !REAL_CLIENT.includes(file)) {
         bad.push(`${file} imports client-node`);
       }
-      const ownTest = file === "shell/kube/kube_api_test.ts";
-      if (target === "shell/kube/kube_api.ts" && layer(file) !== "top" && file !== "mod.ts" && !ownTest) {
+      const ownTest = REAL_CLIENT.some((f) => file === f.replace(/\.ts$/, "_test.ts"));
+      const inside = REAL_CLIENT.includes(file);
+      if (REAL_CLIENT.includes(target) && layer(file) !== "top" && file !== "mod.ts" && !ownTest && !inside) {
         bad.push(`${file} imports the real client`);
       }
     }

@@ -12,7 +12,8 @@
  */
 import { runKubectlMirror } from "./inspect/kubectl_mirror.ts";
 import { useColor } from "./inspect/table.ts";
-import { contextNamespace, KubeApi, loadKubeConfig } from "./kube/kube_api.ts";
+import { KubeApi } from "./kube/kube_api.ts";
+import { contextNamespace, loadKubeConfig } from "./kube/kube_config.ts";
 import { runPlanProcess } from "./run_plan.ts";
 
 /** Runs the plugin; returns the exit code. */

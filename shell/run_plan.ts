@@ -9,7 +9,8 @@
  * ```
  * @module
  */
-import { KubeApi, kubeConfigFromText, loadKubeConfig } from "./kube/kube_api.ts";
+import { KubeApi } from "./kube/kube_api.ts";
+import { kubeConfigFromText, loadKubeConfig } from "./kube/kube_config.ts";
 import { readCluster } from "./plan/cluster_reader.ts";
 import { runPlan } from "./plan/plan_command.ts";
 
