@@ -4,7 +4,7 @@
  * `BENCH_NAMESPACES` namespaces (default 1,000), each source targeting all of them:
  * - converge from a cold start: time, and its ratio to a plain client (16 at once) creating as many objects;
  * - the controller's CPU seconds (from /proc) per mirror written, and API requests per mirror (audit log);
- * - RSS and V8 heap once settled;
+ * - RSS (and its anonymous and file-backed parts) and V8 heap once settled;
  * then, at the last step: one source edit fanning out, 200 new namespaces at once, a restart with
  * everything in sync (time to ready, requests, writes), and every source deleted.
  * Prints figures; asserts nothing.
@@ -88,9 +88,16 @@ try {
   });
   const memory = async () => {
     const m = await ctl.metrics();
+    // Resident memory in two parts: anonymous (heaps, buffers: the process's own) and file-backed (the
+    // pages of the executable it has touched: clean, shared with any process running the same file).
+    const status = await Deno.readTextFile(`/proc/${pid()}/status`);
+    const kB = (field: string) =>
+      Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"))?.[1] ?? 0) * 1024;
     return {
       rss: metricValue(m, "kubemirror_process_resident_memory_bytes") ?? 0,
       heap: metricValue(m, "kubemirror_process_heap_used_bytes") ?? 0,
+      anon: kB("RssAnon"),
+      file: kB("RssFile"),
     };
   };
   /** The controller's requests since an audit position (watches only when asked), by verb and resource. */
@@ -106,7 +113,8 @@ try {
   };
   console.log(`namespaces: ${NAMESPACES}; transport: Deno's fetch; --rate-limit-qps 1000; 1 KiB ConfigMaps`);
   console.log(
-    "mirrors  converge s  plain client s  ratio  CPU s  ms CPU/mirror  requests/mirror  RSS MiB  heap MiB",
+    "mirrors  converge s  plain client s  ratio  CPU s  ms CPU/mirror  requests/mirror  RSS MiB  heap MiB" +
+      "  anon MiB  file MiB",
   );
   let done = 0;
   for (const step of STEPS) {
@@ -141,7 +149,7 @@ try {
         (cpu * 1000 / toCreate).toFixed(3).padStart(13)
       }  ${(requests / toCreate).toFixed(3).padStart(15)}  ${MiB(m.rss).padStart(7)}  ${
         MiB(m.heap).padStart(8)
-      }`,
+      }  ${MiB(m.anon).padStart(8)}  ${MiB(m.file).padStart(8)}`,
     );
     done = step;
   }
