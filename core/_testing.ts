@@ -86,6 +86,8 @@ const TRANSFORMS = [
   'rules:\n  - path: data.ns\n    template: "{{ .TargetNamespace }}"\n',
   "rules:\n  - path: data.owner\n    template: '{{ index .Labels \"argocd.argoproj.io/instance\" }}'\n",
   "rules:\n  - path: data.list[2]\n    value: x\n  - path: data.kept\n    value: y\n",
+  // Every annotation the template sees: the source's own, never the controller's sync-status.
+  "rules:\n  - path: data.notes\n    template: '{{ range $k, $v := .Annotations }}{{ $k }}={{ $v }};{{ end }}'\n",
 ];
 
 /** Either a ConfigMap or a Secret source, enabled, with random content, targets and maybe a transform. */

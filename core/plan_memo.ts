@@ -82,12 +82,12 @@ function withoutOwnWrites(o: KubeObject): KubeObject {
 /**
  * `memo` carried over to `after`, the same source once the controller wrote its `sync-status` or its
  * finalizer on it: a new resourceVersion, and nothing a plan reads changed, so the next plan need not
- * parse and hash it again, and may still be of the namespaces that changed only. Undefined when anything
- * else differs, or the source has a transform (its templates may read every annotation).
+ * parse and hash it again, and may still be of the namespaces that changed only (a transform's templates
+ * do not see `sync-status`). Undefined when anything else differs.
  */
 export function rebaseMemo(memo: PlanMemo, after: KubeObject): PlanMemo | undefined {
   const before = memo.prepared.source;
-  if (memo.spec.transform || memo.uid !== after.metadata?.uid) return undefined;
+  if (memo.uid !== after.metadata?.uid) return undefined;
   if (after.metadata?.resourceVersion === undefined) return undefined;
   if (canonicalJson(withoutOwnWrites(before)) !== canonicalJson(withoutOwnWrites(after))) return undefined;
   return {

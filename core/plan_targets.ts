@@ -123,7 +123,8 @@ export function planTargets(t: TargetsInput): TargetsPlan {
  * The mirrors an earlier plan found in sync (with no transform failure) that render the same now. Without
  * a transform, a mirror's render depends on the prepared source's content hash and its namespace's name.
  * A transform also reads the source's labels and annotations, some of which the hash leaves out, and the
- * flags' limits: its mirrors are known only while the very source (uid, resourceVersion) and flags are.
+ * flags' limits: its mirrors are known only while the very source (uid, resourceVersion; or the same but for
+ * the controller's own `sync-status`, which templates do not see: `rebaseMemo`) and flags are.
  */
 export function knownInSync(
   memo: PlanMemo | undefined,

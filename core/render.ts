@@ -27,6 +27,7 @@ import {
   ANNOTATION_SOURCE_NAMESPACE,
   ANNOTATION_SOURCE_RESOURCE_VERSION,
   ANNOTATION_SOURCE_UID,
+  ANNOTATION_SYNC_STATUS,
   LABEL_MANAGED_BY,
   LABEL_MIRROR,
   MANAGED_BY_VALUE,
@@ -159,6 +160,15 @@ export function prepareSource(
 }
 
 /**
+ * The source's annotations as a template sees them: without the `sync-status` the controller writes on
+ * the source, which would otherwise make every change of status render, and write, every mirror again.
+ */
+function templateAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+  const { [ANNOTATION_SYNC_STATUS]: _status, ...rest } = annotations ?? {};
+  return rest;
+}
+
+/**
  * Renders one prepared source's desired mirror in `targetNamespace`, named `targetName` (the source's
  * name, except for an object that pulls it under a name of its own).
  */
@@ -208,7 +218,7 @@ export function renderPrepared(
       SourceName: meta.name ?? "",
       TargetName: targetName ?? meta.name ?? "",
       Labels: { ...(meta.labels ?? {}) },
-      Annotations: { ...(meta.annotations ?? {}) },
+      Annotations: templateAnnotations(meta.annotations),
     },
   });
   if (outcome.stopped) return { object, hash, failures: outcome.failures, blocked: outcome.stopped };

@@ -9,12 +9,14 @@ import {
   ANNOTATION_SOURCE_NAMESPACE,
   ANNOTATION_SOURCE_RESOURCE_VERSION,
   ANNOTATION_SOURCE_UID,
+  ANNOTATION_SYNC_STATUS,
   FINALIZER,
   LABEL_MANAGED_BY,
   LABEL_MIRROR,
   PREFIX,
 } from "./markers.ts";
 import { copiedMetadata, DEFAULT_STRIPPED_PREFIXES, mirrorBody, renderMirror } from "./render.ts";
+import { parseTransform } from "./transform/rules.ts";
 import type { KubeObject } from "./types.ts";
 
 const NOW = { now: "2026-11-24T10:00:00Z" };
@@ -208,4 +210,29 @@ Deno.test("property: mirrorBody never carries metadata or status and never chang
       },
     ),
   );
+});
+
+Deno.test("a template sees the source's annotations but not the sync-status the controller writes on it", () => {
+  const parsed = parseTransform(
+    "rules:\n  - path: data.notes\n    template: '{{ range $k, $v := .Annotations }}{{ $k }}={{ $v }};{{ end }}'\n",
+    DEFAULT_CONFIG.transformLimits,
+  );
+  assert.ok(parsed.ok);
+  const withStatus: KubeObject = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: "cfg",
+      namespace: "default",
+      annotations: { "team.example.com/owner": "a", [ANNOTATION_SYNC_STATUS]: "reconciled:3,errors:0" },
+    },
+    data: {},
+  };
+  const spec = { transform: parsed.spec, strict: true };
+  const { object, failures } = renderMirror(withStatus, "app1", spec, DEFAULT_CONFIG, NOW);
+  assert.deepEqual(failures, []);
+  assert.equal((object.data as Record<string, string>).notes, "team.example.com/owner=a;");
+  // So a change of status renders the same mirror: nothing is written again.
+  withStatus.metadata!.annotations![ANNOTATION_SYNC_STATUS] = "reconciled:4,errors:0";
+  assert.deepEqual(renderMirror(withStatus, "app1", spec, DEFAULT_CONFIG, NOW).object, object);
 });

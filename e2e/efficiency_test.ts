@@ -156,6 +156,44 @@ Deno.test({
       );
 
       await t.step(
+        "a transformed source: a new namespace costs its create and a status patch; no other mirror is written again",
+        async () => {
+          // The template renders every annotation the source has: its own change of sync-status must not
+          // count as one (it would render, and write, every mirror again).
+          for (const ns of ["shape-1", "shape-2", "shape-3"]) await h.createNamespace(ns);
+          const before = (await h.cluster.auditEvents()).length;
+          await h.apply(
+            CM("default"),
+            source("ConfigMap", "default", "shaped", {
+              [`${P}target-namespaces`]: "shape-*",
+              [`${P}transform`]: "rules:\n  - path: data.notes\n" +
+                "    template: '{{ range $k, $v := .Annotations }}{{ $k }}={{ $v }};{{ end }}'\n",
+              "team.example.com/owner": "a",
+            }, { data: { a: "1" } }),
+          );
+          const status = async () =>
+            (await h.get(CM("default", "shaped"))).metadata.annotations?.[`${P}sync-status`];
+          await eventually(async () => assert.equal(await status(), "reconciled:3,errors:0"));
+          const mirror = await h.get(CM("shape-1", "shaped"));
+          assert.match(mirror.data.notes, /team\.example\.com\/owner=a;/);
+          assert.doesNotMatch(mirror.data.notes, /sync-status/);
+          await h.createNamespace("shape-4");
+          await eventually(async () => assert.equal(await status(), "reconciled:4,errors:0"));
+          await sleep(3000); // a resync (2 s) too
+          const writes = (await h.cluster.auditEvents()).slice(before).filter(ours)
+            .filter((e) => ["create", "update", "patch", "delete"].includes(e.verb))
+            .filter((e) => e.objectRef?.resource === "configmaps" && e.objectRef?.name === "shaped")
+            .map((e) => `${e.verb} ${e.objectRef?.namespace}`);
+          assert.deepEqual(writes.filter((w) => !w.endsWith(" default")).sort(), [
+            "create shape-1",
+            "create shape-2",
+            "create shape-3",
+            "create shape-4",
+          ]);
+        },
+      );
+
+      await t.step(
         "kubemirror plan against the live cluster prints the same plan and writes nothing",
         async () => {
           await h.apply(
