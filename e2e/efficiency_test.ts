@@ -156,7 +156,7 @@ Deno.test({
       );
 
       await t.step(
-        "a transformed source: a new namespace costs its create and a status patch; no other mirror is written again",
+        "a transformed source: a new namespace costs one create; no other mirror is written again",
         async () => {
           // The template renders every annotation the source has: its own change of sync-status must not
           // count as one (it would render, and write, every mirror again).
