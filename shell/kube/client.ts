@@ -40,6 +40,15 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Options of a paged list. */
+export interface ListOptions extends CallOptions {
+  /**
+   * What to keep of each item, applied as its page arrives: a list of many large objects is never held
+   * whole at once (an informer's cache keeps a slimmed copy of each).
+   */
+  keep?: (item: KubeObject) => KubeObject;
+}
+
 /** Options of a request with a body. */
 export interface RequestOptions extends CallOptions {
   body?: unknown;
@@ -58,8 +67,8 @@ export interface KubeClient {
   request<T = KubeObject>(method: Method, path: string, options?: RequestOptions): Promise<T>;
   /** A GET; throws an {@link ApiError} on a non-2xx answer. */
   get<T = KubeObject>(path: string, options?: CallOptions): Promise<T>;
-  /** Every page of a collection. */
-  list<T extends KubeObject = KubeObject>(path: string, options?: CallOptions): Promise<ListResult<T>>;
+  /** Every page of a collection (each item as `options.keep` makes it, when given). */
+  list<T extends KubeObject = KubeObject>(path: string, options?: ListOptions): Promise<ListResult<T>>;
   /**
    * Starts a watch: events arrive through `onEvent`, and `onDone` is called once when it ends (normally,
    * with an error, or aborted). Resolves to a function that aborts it.

@@ -178,14 +178,13 @@ export class Informer implements ObjectCache {
   }
 
   async #list(): Promise<void> {
+    // Each item is slimmed as its page arrives: a relist of 100,000 mirrors never holds them all whole.
     const { items, resourceVersion: rv } = await this.api.list(this.spec.path, {
       query: { labelSelector: this.spec.labelSelector },
+      keep: (item) => this.#keep(item),
     });
     const fresh = new Map<string, KubeObject>();
-    for (const item of items) {
-      const obj = this.#keep(item);
-      fresh.set(objectKey(obj), obj);
-    }
+    for (const obj of items) fresh.set(objectKey(obj), obj);
     const old = new Map(this.#store.entries());
     this.#store.clear();
     for (const [k, v] of fresh) this.#store.put(k, v);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { KubeObject } from "../../core/types.ts";
 import { Informer, type ListWatchClient } from "./informer.ts";
-import { ApiError, type WatchEvent } from "./client.ts";
+import { ApiError, type ListOptions, type WatchEvent } from "./client.ts";
 import { FakeClock } from "../runtime/fake_clock.ts";
 import { createMetrics } from "../runtime/metrics.ts";
 import { createLogger } from "../runtime/log.ts";
@@ -11,9 +11,13 @@ function fakeApi(items: KubeObject[], listVersion: string) {
   let send: ((e: WatchEvent) => void) | undefined;
   let lists = 0;
   const api: ListWatchClient = {
-    list: <T extends KubeObject>() => {
+    list: <T extends KubeObject>(_path: string, options?: ListOptions) => {
       lists++;
-      return Promise.resolve({ items: structuredClone(items) as T[], resourceVersion: listVersion });
+      const keep = options?.keep ?? ((o: KubeObject) => o);
+      return Promise.resolve({
+        items: structuredClone(items).map(keep) as T[],
+        resourceVersion: listVersion,
+      });
     },
     watch: (_path, _query, onEvent, onDone) => {
       send = onEvent;
@@ -354,4 +358,29 @@ Deno.test("informer: retryNow ends a backoff at once; without one it does nothin
   await clock.advance(0);
   assert.equal(fake.watches.length, 7, "retried at once");
   inf.stop();
+});
+
+Deno.test("informer: a listed object is cached as the spec keeps it, without managedFields", async () => {
+  const listed = {
+    ...cm("a", "cfg", "5"),
+    data: { big: "x".repeat(300) },
+  };
+  listed.metadata!.managedFields = [{ manager: "kubectl" }];
+  const fake = fakeApi([listed], "5");
+  const inf = new Informer(
+    fake.api,
+    {
+      path: "/x",
+      name: "x",
+      transform: (o) => ({ ...o, data: { big: `${(o.data as Record<string, string>).big.length} chars` } }),
+    },
+    { onChange: () => {} },
+    createLogger("error"),
+  );
+  inf.start();
+  await inf.synced;
+  inf.stop();
+  const cached = inf.get("a/cfg")!;
+  assert.equal(cached.metadata?.managedFields, undefined);
+  assert.deepEqual(cached.data, { big: "300 chars" });
 });

@@ -19,6 +19,7 @@ import {
   ApiError,
   type CallOptions,
   type KubeClient,
+  type ListOptions,
   type ListResult,
   type Method,
   type RequestOptions,
@@ -219,7 +220,7 @@ export class KubeApi implements KubeClient {
    */
   async list<T extends KubeObject = KubeObject>(
     path: string,
-    options: CallOptions = {},
+    options: ListOptions = {},
   ): Promise<ListResult<T>> {
     const items: T[] = [];
     let cont: string | undefined;
@@ -230,7 +231,10 @@ export class KubeApi implements KubeClient {
         signal: options.signal,
       });
       const kind = String(page.kind ?? "").replace(/List$/, "");
-      for (const item of page.items ?? []) items.push({ apiVersion: page.apiVersion, kind, ...item });
+      for (const item of page.items ?? []) {
+        const full = { apiVersion: page.apiVersion, kind, ...item };
+        items.push((options.keep ? options.keep(full) : full) as T);
+      }
       cont = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (cont);
