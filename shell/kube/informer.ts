@@ -178,10 +178,17 @@ export class Informer implements ObjectCache {
   }
 
   async #list(): Promise<void> {
-    // Each item is slimmed as its page arrives: a relist of 100,000 mirrors never holds them all whole.
+    // Each item is slimmed as its page arrives: a list of 100,000 mirrors never holds them all whole; and
+    // one the cache holds at this very version (a relist) is the cached copy, not a second one beside it.
     const { items, resourceVersion: rv } = await this.api.list(this.spec.path, {
       query: { labelSelector: this.spec.labelSelector },
-      keep: (item) => this.#keep(item),
+      keep: (item) => {
+        const cached = this.#store.get(objectKey(item));
+        const version = item.metadata?.resourceVersion;
+        return cached && version !== undefined && cached.metadata?.resourceVersion === version
+          ? cached
+          : this.#keep(item);
+      },
     });
     const fresh = new Map<string, KubeObject>();
     for (const obj of items) fresh.set(objectKey(obj), obj);

@@ -130,6 +130,21 @@ Deno.test("informer: a relist from a lagging cache keeps our newer writes and dr
   inf.stop();
 });
 
+Deno.test("informer: a relist keeps the cached copy of what did not change, and hands on only what did", async () => {
+  const fake = fakeApi([cm("a", "same", "5"), cm("a", "edited", "5")], "5");
+  const { inf, changes } = await started(fake);
+  const same = inf.get("a/same");
+  changes.length = 0;
+  fake.setItems([cm("a", "same", "5"), cm("a", "edited", "7")], "7");
+  fake.send({ type: "ERROR", object: { code: 410, message: "too old" } as unknown as KubeObject });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(fake.lists >= 2, "relisted after 410 Gone");
+  assert.equal(inf.get("a/same"), same, "one copy, not a second beside it while the relist runs");
+  assert.equal(inf.get("a/edited")?.metadata?.resourceVersion, "7");
+  assert.deepEqual(changes, ["MODIFIED a/edited"]);
+  inf.stop();
+});
+
 /** A fake API on a fake clock whose watches the test ends: normally, with an error, or with an event. */
 function scriptedApi(clock: FakeClock) {
   const watches: {
