@@ -376,9 +376,24 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       return path;
     },
     async auditEvents() {
-      const text = await Deno.readTextFile(auditLog).catch(() => "");
-      return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as AuditEvent)
-        .filter((e) => e.stage === "ResponseComplete");
+      // Read as a stream: at 100,000 writes and more the log outgrows the longest string V8 can hold.
+      const file = await Deno.open(auditLog).catch(() => undefined);
+      if (!file) return [];
+      const events: AuditEvent[] = [];
+      let rest = "";
+      const take = (line: string) => {
+        if (line.includes('"ResponseComplete"')) {
+          const e = JSON.parse(line) as AuditEvent;
+          if (e.stage === "ResponseComplete") events.push(e);
+        }
+      };
+      for await (const chunk of file.readable.pipeThrough(new TextDecoderStream())) {
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop()!;
+        for (const line of lines) take(line);
+      }
+      // A last line without its newline is still being written: left for the next read.
+      return events;
     },
     async restartApiServer({ downMs = 0 }: { downMs?: number } = {}) {
       await apiserver.stop();
