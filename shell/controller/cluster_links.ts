@@ -144,7 +144,7 @@ export class ClusterLinks {
   stop(): void {
     this.#stopped = true;
     this.secrets.stop();
-    for (const link of this.links.values()) this.#stopWatches(link);
+    for (const link of this.links.values()) stopLinkWatches(link);
   }
 
   #byCluster(cluster: string): LinkState | undefined {
@@ -157,7 +157,7 @@ export class ClusterLinks {
     const before = this.links.get(name);
     const clusters = new Set<string>(before?.cluster ? [before.cluster] : []);
     if (type === "DELETED") {
-      if (before) this.#stopWatches(before);
+      if (before) stopLinkWatches(before);
       this.links.delete(name);
       if (before?.cluster) this.#setUp(before.cluster, undefined);
       this.deps.log.info("cluster link removed: its mirrors are deleted", {
@@ -185,7 +185,7 @@ export class ClusterLinks {
       link.invalid = parsed.ok
         ? `link Secret ${taken![0]} already names cluster "${parsed.link.cluster}"`
         : parsed.errors.map((e) => `${e.key}: ${e.message}`).join("; ");
-      this.#stopWatches(link);
+      stopLinkWatches(link);
       this.deps.log.error("cluster link is invalid; its mirrors are kept", {
         link: name,
         error: link.invalid,
@@ -193,7 +193,7 @@ export class ClusterLinks {
     } else {
       const l = parsed.link;
       const renamed = link.cluster !== undefined && link.cluster !== l.cluster;
-      if (renamed || link.kubeconfig !== l.kubeconfig) this.#stopWatches(link);
+      if (renamed || link.kubeconfig !== l.kubeconfig) stopLinkWatches(link);
       if (renamed) this.#setUp(link.cluster!, undefined);
       link.invalid = undefined;
       link.cluster = l.cluster;
@@ -343,10 +343,6 @@ export class ClusterLinks {
   #cancelRecheck(link: LinkState, gk: string): void {
     link.rechecks.get(gk)?.cancel?.();
     link.rechecks.delete(gk);
-  }
-
-  #stopWatches(link: LinkState): void {
-    stopLinkWatches(link);
   }
 
   #setUp(cluster: string, up: boolean | undefined): void {
