@@ -202,9 +202,20 @@ Deno.test({
               data: {},
             }),
           );
-          await eventually(async () => assert.ok(await h.find(CM("team-00", "pending-edit"))));
+          // A long value (a certificate's size): the plan compares it by its digest, as the controller does.
+          await h.apply(
+            CM("default"),
+            source("ConfigMap", "default", "long", { [`${P}target-namespaces`]: "team-00,team-01" }, {
+              data: { cert: "c".repeat(3000) },
+            }),
+          );
+          await eventually(async () => {
+            assert.ok(await h.find(CM("team-00", "pending-edit")));
+            for (const ns of ["team-00", "team-01"]) assert.ok(await h.find(CM(ns, "long")), ns);
+          });
           assert.equal(await ctl.stop(), 0);
           await h.patch(CM("team-01", "wide"), { data: { a: "hand edit" } });
+          await h.patch(CM("team-00", "long"), { data: { cert: "d".repeat(3000) } });
           const before = (await h.cluster.auditEvents()).length;
           const out = await new Deno.Command("sh", {
             args: [
@@ -229,6 +240,12 @@ Deno.test({
             [
               "update team-01",
             ],
+          );
+          assert.deepEqual(
+            doc.actions.filter((a: any) => a.source.name === "long").map((a: any) =>
+              `${a.action} ${a.target.namespace}`
+            ).sort(),
+            ["unchanged team-01", "update team-00"],
           );
           // The pulled copies of the resync step are there too, in sync.
           const pulls = doc.actions.filter((a: any) => a.direction === "pull");

@@ -22,6 +22,7 @@ import { type KubeObject, type NamespaceInfo, namespaceInfo } from "../../core/t
 import { parsePlanFlags, type PlanFlags } from "../config/flags.ts";
 import { ApiError, type KubeClient, resourcePath } from "../kube/client.ts";
 import { discoverKinds } from "../kube/discovery.ts";
+import { slimMirror } from "../kube/object_store.ts";
 import { createLogger } from "../runtime/log.ts";
 
 /** Where to read: everywhere, or the namespaces the user named. */
@@ -64,17 +65,20 @@ export async function readView(api: KubeClient, scope: ViewScope, userFlags: str
   /** What may not be listed across namespaces, and what not even in a scoped namespace. */
   const notEverywhere = new Set<string>();
   const notThere = new Map<string, Set<string>>();
-  /** A list across all namespaces, or, when that is refused, in each scoped namespace. */
+  /**
+   * A list across all namespaces, or, when that is refused, in each scoped namespace; mirrors kept as the
+   * controller caches them, never whole.
+   */
   const listAll = async (path: (ns?: string) => string, query: Record<string, string>, what: string) => {
     try {
-      return (await api.list(path(), { query })).items;
+      return (await api.list(path(), { query, keep: slimMirror })).items;
     } catch (e) {
       if (!refused(e)) throw e;
       notEverywhere.add(what);
       const out: KubeObject[] = [];
       for (const ns of scope.namespaces) {
         try {
-          out.push(...(await api.list(path(ns), { query })).items);
+          out.push(...(await api.list(path(ns), { query, keep: slimMirror })).items);
         } catch (e2) {
           if (!refused(e2)) throw e2;
           notThere.set(ns, (notThere.get(ns) ?? new Set()).add(what));

@@ -14,6 +14,8 @@
  * ```
  * @module
  */
+import { slimMaps } from "../../core/content_digest.ts";
+import { LABEL_MIRROR } from "../../core/markers.ts";
 import type { KubeObject } from "../../core/types.ts";
 
 /** A cache the reconciler reads, and writes its own results through. */
@@ -43,6 +45,15 @@ export function slim(obj: KubeObject): KubeObject {
     rest.annotations = annotations;
   }
   return { ...obj, metadata: rest };
+}
+
+/**
+ * What a one-shot read of the cluster (`kubemirror plan`, `kubectl mirror`) keeps of a listed object: a
+ * mirror as the controller caches it ({@link slim}, long values as their digests), so a list of 100,000
+ * mirrors is never held whole; anything else whole (a source is rendered, an object in the way is shown).
+ */
+export function slimMirror(obj: KubeObject): KubeObject {
+  return obj.metadata?.labels?.[LABEL_MIRROR] === "true" ? slimMaps(slim(obj)) : obj;
 }
 
 /** The cache key of an object: `namespace/name`, or `name` for cluster-scoped ones. */

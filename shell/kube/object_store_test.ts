@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type { KubeObject } from "../../core/types.ts";
-import { newer, objectKey, ObjectStore, slim } from "./object_store.ts";
+import { DIGESTS, valueDigest } from "../../core/content_digest.ts";
+import { LABEL_MIRROR } from "../../core/markers.ts";
+import { newer, objectKey, ObjectStore, slim, slimMirror } from "./object_store.ts";
 
 const cm = (ns: string, name: string, app: string, rv = "1"): KubeObject => ({
   metadata: { namespace: ns, name, resourceVersion: rv, labels: { app } },
@@ -37,4 +39,19 @@ Deno.test("object store: versions compare as numbers, and a cluster-scoped objec
     },
   } as KubeObject);
   assert.deepEqual(obj.metadata, { name: "x", annotations: { keep: "1" } });
+});
+
+Deno.test("slimMirror: a listed mirror is kept as the controller caches it, any other object whole", () => {
+  const cert = "c".repeat(4096);
+  const listed = (labels: Record<string, string>): KubeObject => ({
+    kind: "Secret",
+    metadata: { namespace: "a", name: "tls", labels, managedFields: [{ manager: "kubemirror" }] },
+    data: { "tls.crt": cert, user: "YWRtaW4=" },
+  });
+  const mirror = slimMirror(listed({ [LABEL_MIRROR]: "true" }));
+  assert.equal(mirror.metadata?.managedFields, undefined);
+  assert.deepEqual(mirror.data, { user: "YWRtaW4=" });
+  assert.deepEqual((mirror[DIGESTS] as any).data, { "tls.crt": valueDigest(cert) });
+  const other = listed({ app: "web" });
+  assert.equal(slimMirror(other), other, "a source or an object in the way is shown as it is");
 });

@@ -20,6 +20,7 @@ import { type KubeObject, type NamespaceInfo, namespaceInfo } from "../../core/t
 import { discoverKinds } from "../kube/discovery.ts";
 import type { PlanFlags } from "../config/flags.ts";
 import { isStatus, type KubeClient, resourcePath } from "../kube/client.ts";
+import { slimMirror } from "../kube/object_store.ts";
 import { createLogger, errorMessage } from "../runtime/log.ts";
 
 /** What the cluster holds that a plan reads. */
@@ -39,8 +40,9 @@ export async function readCluster(
   connect?: (kubeconfig: string) => KubeClient,
 ): Promise<ClusterState> {
   const log = createLogger("error");
+  // Mirrors are kept as the controller caches them (what the plan compares), never whole.
   const listAll = async (path: string, query: Record<string, string> = {}) =>
-    (await api.list(path, { query })).items;
+    (await api.list(path, { query, keep: slimMirror })).items;
   const namespaces = (await listAll("/api/v1/namespaces")).map(namespaceInfo);
   const { kinds, errors } = await discoverKinds(api, flags.resourceTypes, log);
   // Links first: an object in the way of a link's source is read like one in the way of a local source.
