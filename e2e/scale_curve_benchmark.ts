@@ -4,6 +4,8 @@
  * `BENCH_NAMESPACES` namespaces (default 1,000), each source targeting all of them:
  * - converge from a cold start: time, and its ratio to a plain client (16 at once) creating as many objects;
  * - the controller's CPU seconds (from /proc) per mirror written, and API requests per mirror (audit log);
+ * - the runtime's floor ({@link runtimeFloor}): the CPU per object of a process that only creates as many
+ *   objects and watches them, the least a controller on this runtime spends per mirror;
  * - RSS (and its anonymous and file-backed parts) and V8 heap once settled;
  * then, at the last step: one source edit fanning out, 200 new namespaces at once, a restart with
  * everything in sync (time to ready, requests, writes), and every source deleted.
@@ -15,6 +17,7 @@ import { loadKubeConfig } from "../shell/kube/kube_config.ts";
 import type { AuditEvent } from "../tools/testcluster/cluster.ts";
 import { CM, Harness, metricValue, sleep, source } from "./harness.ts";
 import { CHART_V8_FLAGS } from "./hostile_workload.ts";
+import { runtimeFloor } from "./runtime_floor.ts";
 
 const P = "kubemirror.raczylo.com/";
 const NAMESPACES = Number(Deno.env.get("BENCH_NAMESPACES") ?? 1000);
@@ -113,8 +116,8 @@ try {
   };
   console.log(`namespaces: ${NAMESPACES}; transport: Deno's fetch; --rate-limit-qps 1000; 1 KiB ConfigMaps`);
   console.log(
-    "mirrors  converge s  plain client s  ratio  CPU s  ms CPU/mirror  requests/mirror  RSS MiB  heap MiB" +
-      "  anon MiB  file MiB",
+    "mirrors  converge s  plain client s  ratio  CPU s  ms CPU/mirror  floor ms  requests/mirror  RSS MiB" +
+      "  heap MiB  anon MiB  file MiB",
   );
   let done = 0;
   for (const step of STEPS) {
@@ -130,7 +133,10 @@ try {
         }),
     );
     const plainS = (performance.now() - p0) / 1000;
+    // The runtime's floor for as many objects: create and watch, nothing else (its own process).
+    const floor = await runtimeFloor(h.cluster.kubeconfigPath("admin"), toCreate, String(step), namespaces);
     const auditBefore = (await h.cluster.auditEvents()).length;
+    const plans0 = await plans();
     const cpu0 = await cpuSeconds(pid());
     const t0 = performance.now();
     await addSources(step / NAMESPACES);
@@ -147,9 +153,15 @@ try {
         plainS.toFixed(1).padStart(14)
       }  ${(convergeS / plainS).toFixed(2).padStart(5)}  ${cpu.toFixed(1).padStart(5)}  ${
         (cpu * 1000 / toCreate).toFixed(3).padStart(13)
-      }  ${(requests / toCreate).toFixed(3).padStart(15)}  ${MiB(m.rss).padStart(7)}  ${
-        MiB(m.heap).padStart(8)
-      }  ${MiB(m.anon).padStart(8)}  ${MiB(m.file).padStart(8)}`,
+      }  ${floor.msPerObject.toFixed(3).padStart(8)}  ${(requests / toCreate).toFixed(3).padStart(15)}  ${
+        MiB(m.rss).padStart(7)
+      }  ${MiB(m.heap).padStart(8)}  ${MiB(m.anon).padStart(8)}  ${MiB(m.file).padStart(8)}`,
+    );
+    const plans1 = await plans();
+    console.log(
+      `         plans: ${plans1.full - plans0.full} full, ${
+        plans1.namespaces - plans0.namespaces
+      } of the namespaces that changed (each source's own mirror events among them)`,
     );
     done = step;
   }
