@@ -289,6 +289,7 @@ export class Informer implements ObjectCache {
           this.log.info("watch expired (410 Gone); relisting", { informer: this.spec.name });
           needList = true;
         }
+        if (ended === "failed") needList = true;
         if (ended !== "aborted") this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: ended });
       } catch (e) {
         if (this.#stopped) break;
@@ -307,11 +308,13 @@ export class Informer implements ObjectCache {
 
   /**
    * Watches from the last resourceVersion until the watch ends: `expired` (410 Gone: relist), `closed`
-   * by the server (resume), `aborted` by us (idle, or stop). Any other end is thrown.
+   * by the server (resume), `aborted` by us (idle, or stop), `failed` when an event could not be handled
+   * (relist). Any other end is thrown.
    */
-  async #watchUntilEnd(): Promise<"expired" | "closed" | "aborted"> {
+  async #watchUntilEnd(): Promise<"expired" | "closed" | "aborted" | "failed"> {
     const ended = Promise.withResolvers<unknown>();
     let gone = false;
+    let failed = false;
     let endedEarly = false;
     // Server-side timeouts spread watch restarts out, as client-go does.
     const timeoutSeconds = 240 + Math.floor(Math.random() * 120);
@@ -323,7 +326,24 @@ export class Informer implements ObjectCache {
       timeoutSeconds,
     };
     this.#abort = await this.api.watch(this.spec.path, { query }, (event) => {
-      if (event.type !== "ERROR") return this.#apply(event);
+      if (event.type !== "ERROR") {
+        try {
+          this.#apply(event);
+        } catch (e) {
+          // client-node drops what this callback throws without a word, and the event with it. Said here;
+          // the object is forgotten and the collection listed again, so the cache and the handlers see it.
+          const key = event.object?.metadata ? objectKey(event.object) : undefined;
+          this.log.error("a watch event could not be handled; listing again", {
+            informer: this.spec.name,
+            object: key,
+            error: errorMessage(e),
+          });
+          if (key !== undefined) this.#store.remove(key);
+          failed = true;
+          this.#abort?.();
+        }
+        return;
+      }
       const status = event.object as { code?: number; message?: string };
       if (status.code === 410) gone = true;
       else this.log.warn("watch error event", { informer: this.spec.name, message: status.message });
@@ -339,6 +359,7 @@ export class Informer implements ObjectCache {
     const err = await ended.promise;
     this.#abort = undefined;
     if (gone) return "expired";
+    if (failed) return "failed";
     const aborted = err instanceof Error && (err.name === "AbortError" || /aborted/i.test(err.message));
     if (err && !aborted) throw err;
     return aborted ? "aborted" : "closed";

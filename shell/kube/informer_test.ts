@@ -399,3 +399,35 @@ Deno.test("informer: a listed object is cached as the spec keeps it, without man
   assert.equal(cached.metadata?.managedFields, undefined);
   assert.deepEqual(cached.data, { big: "300 chars" });
 });
+
+Deno.test("informer: an event its handler fails on is said, and the object listed again, not lost", async () => {
+  const fake = fakeApi([cm("a", "cfg", "10")], "10");
+  const lines: string[] = [];
+  const changes: string[] = [];
+  let failOnce = true;
+  const inf = new Informer(fake.api, { path: "/x", name: "x", indexers }, {
+    onChange: (type, obj) => {
+      if (obj.metadata?.name === "bad" && failOnce) {
+        failOnce = false;
+        throw new Error("handler bug");
+      }
+      changes.push(`${type} ${obj.metadata?.namespace}/${obj.metadata?.name}`);
+    },
+  }, createLogger("error", {}, (line) => lines.push(line)));
+  inf.start();
+  await inf.synced;
+  await new Promise((r) => setTimeout(r, 0));
+  // The API server now holds the new object; its first event fails in the handler.
+  fake.setItems([cm("a", "cfg", "10"), cm("b", "bad", "11")], "11");
+  fake.send({ type: "ADDED", object: cm("b", "bad", "11") });
+  for (let i = 0; i < 50 && !changes.includes("ADDED b/bad"); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(fake.lists, 2, "listed again after the failed event");
+  assert.deepEqual(changes, ["ADDED a/cfg", "ADDED b/bad"], "the object is handed on by the relist");
+  assert.equal(inf.get("b/bad")?.metadata?.resourceVersion, "11");
+  const logged = lines.map((l) => JSON.parse(l)).find((l) =>
+    l.msg.startsWith("a watch event could not be handled")
+  );
+  assert.equal(logged?.object, "b/bad");
+  assert.equal(logged?.error, "handler bug");
+  inf.stop();
+});
