@@ -331,7 +331,8 @@ export class Informer implements ObjectCache {
           this.#apply(event);
         } catch (e) {
           // client-node drops what this callback throws without a word, and the event with it. Said here;
-          // the object is forgotten and the collection listed again, so the cache and the handlers see it.
+          // the object is forgotten and the collection listed again, so the cache and the handlers see it
+          // (a delete the handlers failed on is not seen again: the next resync plans every source).
           const key = event.object?.metadata ? objectKey(event.object) : undefined;
           this.log.error("a watch event could not be handled; listing again", {
             informer: this.spec.name,
