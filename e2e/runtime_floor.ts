@@ -27,6 +27,8 @@ export async function runtimeFloor(
   label: string,
   namespaces: string[],
 ): Promise<FloorFigures> {
+  // A step of no objects (`BENCH_MIRRORS=0`, idle memory) has no floor to measure.
+  if (count === 0) return { msPerObject: NaN, wallS: 0 };
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", import.meta.filename!, kubeconfig, String(count), label, ...namespaces],
     env: { DENO_V8_FLAGS: CHART_V8_FLAGS, MALLOC_ARENA_MAX: "2" },

@@ -166,92 +166,95 @@ try {
     done = step;
   }
 
-  // One source's edits fanning out to every namespace, one after another (BENCH_EDITS, default 1: a
-  // single fan-out of a few hundred writes lasts under a second, and its figure varies from run to run).
-  {
-    const edits = Number(Deno.env.get("BENCH_EDITS") ?? 1);
-    const updates = () => count('kubemirror_api_requests_total{verb="update",code="200"}');
-    const auditBefore = (await h.cluster.auditEvents()).length;
-    const cpu0 = await cpuSeconds(pid());
-    const t0 = performance.now();
-    for (let e = 0; e < edits; e++) {
-      const before = await updates();
-      await h.patch(CM("default", "s-0"), { data: { payload: String(e % 10).repeat(1024) } });
-      while ((await updates()) - before < NAMESPACES) await sleep(POLL_MS);
+  // With no source (`BENCH_MIRRORS=0`: idle memory) there is nothing to edit, add to or delete.
+  if (sources > 0) {
+    // One source's edits fanning out to every namespace, one after another (BENCH_EDITS, default 1: a
+    // single fan-out of a few hundred writes lasts under a second, and its figure varies from run to run).
+    {
+      const edits = Number(Deno.env.get("BENCH_EDITS") ?? 1);
+      const updates = () => count('kubemirror_api_requests_total{verb="update",code="200"}');
+      const auditBefore = (await h.cluster.auditEvents()).length;
+      const cpu0 = await cpuSeconds(pid());
+      const t0 = performance.now();
+      for (let e = 0; e < edits; e++) {
+        const before = await updates();
+        await h.patch(CM("default", "s-0"), { data: { payload: String(e % 10).repeat(1024) } });
+        while ((await updates()) - before < NAMESPACES) await sleep(POLL_MS);
+      }
+      const s = (performance.now() - t0) / 1000;
+      const cpu = (await cpuSeconds(pid())) - cpu0;
+      await sleep(3000);
+      console.log(
+        `${edits} edit(s) → ${NAMESPACES} mirrors each: ${s.toFixed(2)} s, ${
+          (cpu * 1000 / (edits * NAMESPACES)).toFixed(3)
+        } ms CPU per mirror; ${(await requestsSince(auditBefore)).text}`,
+      );
     }
-    const s = (performance.now() - t0) / 1000;
-    const cpu = (await cpuSeconds(pid())) - cpu0;
-    await sleep(3000);
-    console.log(
-      `${edits} edit(s) → ${NAMESPACES} mirrors each: ${s.toFixed(2)} s, ${
-        (cpu * 1000 / (edits * NAMESPACES)).toFixed(3)
-      } ms CPU per mirror; ${(await requestsSince(auditBefore)).text}`,
-    );
-  }
 
-  // 200 new namespaces at once: each gets every source's mirror.
-  {
-    const before = await creates();
-    const want = 200 * sources;
-    const plans0 = await plans();
-    const auditBefore = (await h.cluster.auditEvents()).length;
-    const cpu0 = await cpuSeconds(pid());
-    const t0 = performance.now();
-    // Named as the sources' glob already matches: the namespace events alone wake them.
-    await pool(200, 32, (i) => h.createNamespace(`c-${NAMESPACES + i}`));
-    while ((await creates()) - before < want) await sleep(POLL_MS);
-    const s = (performance.now() - t0) / 1000;
-    const cpu = (await cpuSeconds(pid())) - cpu0;
-    await sleep(3000);
-    const plans1 = await plans();
-    console.log(
-      `200 new namespaces → ${want} mirrors: ${s.toFixed(1)} s, ${
-        (cpu * 1000 / want).toFixed(3)
-      } ms CPU per mirror; ${(await requestsSince(auditBefore)).text}; plans: ${
-        plans1.namespaces - plans0.namespaces
-      } of the namespaces that changed, ${plans1.full - plans0.full} full`,
-    );
-  }
+    // 200 new namespaces at once: each gets every source's mirror.
+    {
+      const before = await creates();
+      const want = 200 * sources;
+      const plans0 = await plans();
+      const auditBefore = (await h.cluster.auditEvents()).length;
+      const cpu0 = await cpuSeconds(pid());
+      const t0 = performance.now();
+      // Named as the sources' glob already matches: the namespace events alone wake them.
+      await pool(200, 32, (i) => h.createNamespace(`c-${NAMESPACES + i}`));
+      while ((await creates()) - before < want) await sleep(POLL_MS);
+      const s = (performance.now() - t0) / 1000;
+      const cpu = (await cpuSeconds(pid())) - cpu0;
+      await sleep(3000);
+      const plans1 = await plans();
+      console.log(
+        `200 new namespaces → ${want} mirrors: ${s.toFixed(1)} s, ${
+          (cpu * 1000 / want).toFixed(3)
+        } ms CPU per mirror; ${(await requestsSince(auditBefore)).text}; plans: ${
+          plans1.namespaces - plans0.namespaces
+        } of the namespaces that changed, ${plans1.full - plans0.full} full`,
+      );
+    }
 
-  // A restart with everything in sync.
-  {
-    await sleep(5000);
-    await ctl.stop();
-    const auditBefore = (await h.cluster.auditEvents()).length;
-    const t0 = performance.now();
-    ctl = await h.startController(flags, ENV, { entry: ENTRY });
-    const readyS = (performance.now() - t0) / 1000;
-    await sleep(15_000);
-    const { events, text } = await requestsSince(auditBefore, { watches: true });
-    const writes = events.filter((e) =>
-      ["create", "update", "patch", "delete"].includes(e.verb) && e.objectRef?.resource === "configmaps"
-    );
-    const m = await memory();
-    console.log(
-      `restart in sync (${done + 200 * sources} mirrors): ready in ${
-        readyS.toFixed(1)
-      } s; ${writes.length} writes to mirrors; in 15 s, ${text}; RSS ${MiB(m.rss)} MiB, heap ${
-        MiB(m.heap)
-      } MiB`,
-    );
-  }
+    // A restart with everything in sync.
+    {
+      await sleep(5000);
+      await ctl.stop();
+      const auditBefore = (await h.cluster.auditEvents()).length;
+      const t0 = performance.now();
+      ctl = await h.startController(flags, ENV, { entry: ENTRY });
+      const readyS = (performance.now() - t0) / 1000;
+      await sleep(15_000);
+      const { events, text } = await requestsSince(auditBefore, { watches: true });
+      const writes = events.filter((e) =>
+        ["create", "update", "patch", "delete"].includes(e.verb) && e.objectRef?.resource === "configmaps"
+      );
+      const m = await memory();
+      console.log(
+        `restart in sync (${done + 200 * sources} mirrors): ready in ${
+          readyS.toFixed(1)
+        } s; ${writes.length} writes to mirrors; in 15 s, ${text}; RSS ${MiB(m.rss)} MiB, heap ${
+          MiB(m.heap)
+        } MiB`,
+      );
+    }
 
-  // Every source deleted: their mirrors go.
-  {
-    const deletes = () => count('kubemirror_api_requests_total{verb="delete",code="200"}');
-    const want = done + 200 * sources;
-    const before = await deletes();
-    const cpu0 = await cpuSeconds(pid());
-    const t0 = performance.now();
-    for (let s = 0; s < sources; s++) await h.remove(CM("default", `s-${s}`));
-    while ((await deletes()) - before < want) await sleep(POLL_MS);
-    const s = (performance.now() - t0) / 1000;
-    const cpu = (await cpuSeconds(pid())) - cpu0;
-    console.log(
-      `delete ${sources} sources → ${want} mirrors gone: ${s.toFixed(1)} s, ${
-        (cpu * 1000 / want).toFixed(3)
-      } ms CPU per mirror`,
-    );
+    // Every source deleted: their mirrors go.
+    {
+      const deletes = () => count('kubemirror_api_requests_total{verb="delete",code="200"}');
+      const want = done + 200 * sources;
+      const before = await deletes();
+      const cpu0 = await cpuSeconds(pid());
+      const t0 = performance.now();
+      for (let s = 0; s < sources; s++) await h.remove(CM("default", `s-${s}`));
+      while ((await deletes()) - before < want) await sleep(POLL_MS);
+      const s = (performance.now() - t0) / 1000;
+      const cpu = (await cpuSeconds(pid())) - cpu0;
+      console.log(
+        `delete ${sources} sources → ${want} mirrors gone: ${s.toFixed(1)} s, ${
+          (cpu * 1000 / want).toFixed(3)
+        } ms CPU per mirror`,
+      );
+    }
   }
   await ctl.stop();
 } finally {
