@@ -61,6 +61,20 @@ export async function eventually<T>(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** CPU seconds (user + system) of a process so far, from /proc. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = (await Deno.readTextFile(`/proc/${pid}/stat`)).split(") ")[1].split(" ");
+  return (Number(stat[11]) + Number(stat[12])) / 100;
+}
+
+/** Runs `fn(0)` … `fn(n - 1)`, `size` at once. */
+export async function pool(n: number, size: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: size }, async () => {
+    while (next < n) await fn(next++);
+  }));
+}
+
 /**
  * One series' value in the controller's `/metrics` text: `series` is the name with its labels exactly as
  * exposed (`kubemirror_api_requests_total{verb="create",code="201"}`); `undefined` when it is not there.

@@ -11,6 +11,7 @@
  */
 import { KubeApi } from "../shell/kube/kube_api.ts";
 import { loadKubeConfig } from "../shell/kube/kube_config.ts";
+import { cpuSeconds, pool } from "./harness.ts";
 import { CHART_V8_FLAGS } from "./hostile_workload.ts";
 
 /** What one run of the floor measured. */
@@ -41,12 +42,6 @@ export async function runtimeFloor(
   return { msPerObject: cpuMs / count, wallS };
 }
 
-/** CPU milliseconds (user + system) of this process so far. */
-function cpuMs(): number {
-  const stat = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-  return (Number(stat[11]) + Number(stat[12])) * 10;
-}
-
 if (import.meta.main) {
   const [kubeconfig, countText, label, ...namespaces] = Deno.args;
   const count = Number(countText);
@@ -62,21 +57,25 @@ if (import.meta.main) {
     },
     (err) => allSeen.reject(err ?? new Error("the watch ended")),
   );
-  const c0 = cpuMs();
+  const c0 = await cpuSeconds(Deno.pid);
   const t0 = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: 40 }, async () => {
-    while (next < count) {
-      const i = next++;
-      await api.request("POST", `/api/v1/namespaces/${namespaces[i % namespaces.length]}/configmaps`, {
+  await pool(
+    count,
+    40,
+    (i) =>
+      api.request("POST", `/api/v1/namespaces/${namespaces[i % namespaces.length]}/configmaps`, {
         body: {
           metadata: { name: `floor-${label}-${i}`, labels: { "bench-floor": label } },
           data: { payload },
         },
-      });
-    }
-  }));
+      }),
+  );
   await allSeen.promise;
-  console.log(JSON.stringify({ cpuMs: cpuMs() - c0, wallS: (performance.now() - t0) / 1000 }));
+  console.log(
+    JSON.stringify({
+      cpuMs: ((await cpuSeconds(Deno.pid)) - c0) * 1000,
+      wallS: (performance.now() - t0) / 1000,
+    }),
+  );
   stopWatch();
 }

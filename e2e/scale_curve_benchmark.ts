@@ -15,7 +15,7 @@
 import { KubeApi } from "../shell/kube/kube_api.ts";
 import { loadKubeConfig } from "../shell/kube/kube_config.ts";
 import type { AuditEvent } from "../tools/testcluster/cluster.ts";
-import { CM, Harness, metricValue, sleep, source } from "./harness.ts";
+import { CM, cpuSeconds, Harness, metricValue, pool, sleep, source } from "./harness.ts";
 import { CHART_V8_FLAGS } from "./hostile_workload.ts";
 import { runtimeFloor } from "./runtime_floor.ts";
 
@@ -38,19 +38,6 @@ const ENV: Record<string, string> = {
 const POLL_MS = 100;
 const ours = (e: AuditEvent) => e.userAgent?.startsWith("kubemirror/") ?? false;
 const MiB = (b: number) => (b / 1048576).toFixed(1);
-
-/** CPU seconds (user + system) of a process, from /proc. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = (await Deno.readTextFile(`/proc/${pid}/stat`)).split(") ")[1].split(" ");
-  return (Number(stat[11]) + Number(stat[12])) / 100;
-}
-
-async function pool(n: number, size: number, fn: (i: number) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(Array.from({ length: size }, async () => {
-    while (next < n) await fn(next++);
-  }));
-}
 
 const h = await Harness.start();
 try {

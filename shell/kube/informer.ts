@@ -22,15 +22,7 @@
  * @module
  */
 import type { KubeObject } from "../../core/types.ts";
-import {
-  type Indexers,
-  newer,
-  newerThanVersion,
-  type ObjectCache,
-  objectKey,
-  ObjectStore,
-  slim,
-} from "./object_store.ts";
+import { type Indexers, newer, type ObjectCache, objectKey, ObjectStore, slim } from "./object_store.ts";
 import { ApiError, isStatus, type KubeClient, lastingFailure, type WatchEvent } from "./client.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
@@ -133,7 +125,9 @@ export class Informer implements ObjectCache {
   observe(obj: KubeObject): void {
     const key = objectKey(obj);
     const cached = this.#store.get(key);
-    if (cached && newer(cached, obj)) return;
+    // The same version already cached (its watch event came first) is the same object: not kept twice.
+    const same = cached?.metadata?.resourceVersion === obj.metadata?.resourceVersion;
+    if (cached && (same || newer(cached, obj))) return;
     this.#store.put(key, this.#keep(obj));
   }
 
@@ -190,31 +184,10 @@ export class Informer implements ObjectCache {
           : this.#keep(item);
       },
     });
-    const fresh = new Map<string, KubeObject>();
-    for (const obj of items) fresh.set(objectKey(obj), obj);
-    const old = new Map(this.#store.entries());
-    this.#store.clear();
-    for (const [k, v] of fresh) this.#store.put(k, v);
-    // Our own writes observed after the list's snapshot (a list served from a lagging watch cache after
-    // an API server restart) stay: dropping them would make the next reconcile write them again.
-    for (const [k, v] of old) {
-      const listed = fresh.get(k);
-      if (listed ? newer(v, listed) : newerThanVersion(v, rv)) {
-        this.#store.put(k, v);
-        fresh.set(k, v);
-      }
-    }
+    const changes = this.#store.replace(items, rv);
     this.#resourceVersion = rv;
     this.#touch();
-    for (const [k, v] of fresh) {
-      const before = old.get(k);
-      if (!before) this.handlers.onChange("ADDED", v);
-      else if (before.metadata?.resourceVersion !== v.metadata?.resourceVersion) {
-        this.handlers.onChange("MODIFIED", v, before);
-      }
-    }
-    // A delete the relist found (its watch event was missed): the cached object goes as `old`.
-    for (const [k, v] of old) if (!fresh.has(k)) this.handlers.onChange("DELETED", v, v);
+    for (const c of changes) this.handlers.onChange(c.type, c.obj, c.old);
     if (!this.#hasSynced) {
       this.#hasSynced = true;
       this.#synced.resolve();

@@ -75,6 +75,13 @@ export function newerThanVersion(obj: KubeObject, rv: string): boolean {
   return NUMERIC.test(ro) && NUMERIC.test(rv) && BigInt(ro) > BigInt(rv);
 }
 
+/** A change a relist found, for the handlers: the listed object, and the one it replaced or removed. */
+export interface StoreChange {
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  obj: KubeObject;
+  old?: KubeObject;
+}
+
 /** Objects by key, and the indexes over them. */
 export class ObjectStore {
   readonly #objects = new Map<string, KubeObject>();
@@ -95,11 +102,6 @@ export class ObjectStore {
   /** Every object. */
   list(): KubeObject[] {
     return [...this.#objects.values()];
-  }
-
-  /** Every key and object. */
-  entries(): IterableIterator<[string, KubeObject]> {
-    return this.#objects.entries();
   }
 
   /** The objects filed under `value` in the index `name`. */
@@ -132,6 +134,37 @@ export class ObjectStore {
   remove(key: string): void {
     this.#unindex(key);
     this.#objects.delete(key);
+  }
+
+  /**
+   * Replaces the contents with a list's items (client-go's `Replace`) and says what changed: added and
+   * modified first, then deleted (the cached object goes as `old`). What the store holds newer than the list
+   * stays: our own writes observed after the list's snapshot (a list served from a lagging watch cache after
+   * an API server restart); dropping them would make the next reconcile write them again.
+   */
+  replace(items: readonly KubeObject[], listVersion: string): StoreChange[] {
+    const fresh = new Map<string, KubeObject>();
+    for (const obj of items) fresh.set(objectKey(obj), obj);
+    const old = new Map(this.#objects);
+    this.clear();
+    for (const [k, v] of fresh) this.put(k, v);
+    for (const [k, v] of old) {
+      const listed = fresh.get(k);
+      if (listed ? newer(v, listed) : newerThanVersion(v, listVersion)) {
+        this.put(k, v);
+        fresh.set(k, v);
+      }
+    }
+    const changes: StoreChange[] = [];
+    for (const [k, obj] of fresh) {
+      const before = old.get(k);
+      if (!before) changes.push({ type: "ADDED", obj });
+      else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) {
+        changes.push({ type: "MODIFIED", obj, old: before });
+      }
+    }
+    for (const [k, v] of old) if (!fresh.has(k)) changes.push({ type: "DELETED", obj: v, old: v });
+    return changes;
   }
 
   /** Empties the store (a relist puts everything in again). */

@@ -55,3 +55,24 @@ Deno.test("slimMirror: a listed mirror is kept as the controller caches it, any 
   const other = listed({ app: "web" });
   assert.equal(slimMirror(other), other, "a source or an object in the way is shown as it is");
 });
+
+Deno.test("object store: replace puts a list in, keeps what is newer than it, and says what changed", () => {
+  const store = new ObjectStore(byApp);
+  store.put("a/same", cm("a", "same", "web", "5"));
+  store.put("a/edited", cm("a", "edited", "web", "5"));
+  store.put("a/gone", cm("a", "gone", "web", "5"));
+  // Our own write observed after the list's snapshot (version 9 > the list's 8): it stays.
+  store.put("a/ours", cm("a", "ours", "db", "9"));
+  const changes = store.replace([
+    cm("a", "same", "web", "5"),
+    cm("a", "edited", "db", "7"),
+    cm("a", "new", "web", "8"),
+  ], "8");
+  assert.deepEqual(changes.map((c) => `${c.type} ${objectKey(c.obj)} ${c.old ? objectKey(c.old) : "-"}`), [
+    "MODIFIED a/edited a/edited",
+    "ADDED a/new -",
+    "DELETED a/gone a/gone",
+  ]);
+  assert.deepEqual(keys(store.list()), ["a/edited", "a/new", "a/ours", "a/same"]);
+  assert.deepEqual(keys(store.byIndex("app", "db")), ["a/edited", "a/ours"]);
+});
