@@ -22,7 +22,15 @@
  * @module
  */
 import type { KubeObject } from "../../core/types.ts";
-import { type Indexers, newer, type ObjectCache, objectKey, ObjectStore, slim } from "./object_store.ts";
+import {
+  type Indexers,
+  newer,
+  type ObjectCache,
+  objectKey,
+  ObjectStore,
+  slim,
+  type StoreChange,
+} from "./object_store.ts";
 import { ApiError, isStatus, type KubeClient, lastingFailure, type WatchEvent } from "./client.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
@@ -171,7 +179,8 @@ export class Informer implements ObjectCache {
     this.metrics?.watchLastEvent.set({ resource: this.spec.name }, this.#lastEvent / 1000);
   }
 
-  async #list(): Promise<void> {
+  /** Lists and hands the changes on; false when the handlers failed on some (listed again after a backoff). */
+  async #list(): Promise<boolean> {
     // Each item is slimmed as its page arrives: a list of 100,000 mirrors never holds them all whole; and
     // one the cache holds at this very version (a relist) is the cached copy, not a second one beside it.
     const { items, resourceVersion: rv } = await this.api.list(this.spec.path, {
@@ -187,20 +196,54 @@ export class Informer implements ObjectCache {
     const changes = this.#store.replace(items, rv);
     this.#resourceVersion = rv;
     this.#touch();
-    for (const c of changes) this.handlers.onChange(c.type, c.obj, c.old);
+    this.handlers.onHealth?.(true);
+    // Every change is handed on, even past one the handlers fail on: that one is put back as it was, and
+    // the next list hands it on again.
+    let failed = 0;
+    for (const c of changes) {
+      if (!this.#handOn(c.type, c.obj, c.old, "a listed change could not be handled; listing again")) {
+        failed++;
+      }
+    }
+    if (failed > 0) return false;
     if (!this.#hasSynced) {
       this.#hasSynced = true;
       this.#synced.resolve();
     }
-    this.handlers.onHealth?.(true);
+    return true;
   }
 
-  #apply(event: WatchEvent): void {
+  /**
+   * Hands one change to the handlers. When they fail on it, says so and puts the cache back as it was
+   * before the change (an added or modified object forgotten, a deleted one put back), so that the next
+   * list finds the change again and hands it on: a failure is retried, never lost.
+   */
+  #handOn(type: StoreChange["type"], obj: KubeObject, old: KubeObject | undefined, message: string): boolean {
+    try {
+      this.handlers.onChange(type, obj, old);
+      return true;
+    } catch (e) {
+      const key = objectKey(obj);
+      this.log.error(message, {
+        informer: this.spec.name,
+        object: key,
+        change: type,
+        error: errorMessage(e),
+      });
+      if (type === "DELETED") {
+        if (old) this.#store.put(key, old);
+      } else this.#store.remove(key);
+      return false;
+    }
+  }
+
+  /** Puts a watch event in the cache and hands it on; false when the handlers failed on it. */
+  #apply(event: WatchEvent): boolean {
     this.#touch();
     const rv = event.object?.metadata?.resourceVersion;
     if (event.type === "BOOKMARK") {
       if (rv) this.#resourceVersion = rv;
-      return;
+      return true;
     }
     const key = objectKey(event.object);
     const before = this.#store.get(key);
@@ -208,23 +251,21 @@ export class Informer implements ObjectCache {
       // The very version the cache holds (our own write, put in from its answer): nothing changed, so
       // nothing is copied, indexed or handed on. The API server gives every change a new resourceVersion.
       this.#resourceVersion = rv;
-      return;
+      return true;
     }
     const obj = this.#keep(event.object);
     if (before && newer(before, obj)) {
       // An event older than what we hold: typically the DELETED of the object we replaced, arriving after
       // our own create was observed. Applying it would drop the new object from the cache.
       if (rv) this.#resourceVersion = rv;
-      return;
+      return true;
     }
-    if (event.type === "DELETED") {
-      this.#store.remove(key);
-      this.handlers.onChange("DELETED", obj, before);
-    } else {
-      this.#store.put(key, obj);
-      this.handlers.onChange(before ? "MODIFIED" : "ADDED", obj, before);
-    }
+    if (event.type === "DELETED") this.#store.remove(key);
+    else this.#store.put(key, obj);
+    const type = event.type === "DELETED" ? "DELETED" : before ? "MODIFIED" : "ADDED";
+    if (!this.#handOn(type, obj, before, "a watch event could not be handled; listing again")) return false;
     if (rv) this.#resourceVersion = rv;
+    return true;
   }
 
   /** Restarts a watch that has had no event or bookmark for `idleMs`; checks every `idleMs / 2` (10 s at most). */
@@ -245,13 +286,23 @@ export class Informer implements ObjectCache {
   async #run(): Promise<void> {
     let needList = true;
     let failures = 0;
+    /** Lists in a row whose changes the handlers failed on. */
+    let unhandledLists = 0;
     /** Whether the last failure was an answer of the API server (not a connection that failed). */
     let answered: boolean | undefined;
     this.#checkIdle(this.spec.idleTimeoutMs ?? 300_000);
     while (!this.#stopped) {
       try {
         if (needList) {
-          await this.#list();
+          if (!(await this.#list())) {
+            // The handlers failed on some of the list (each said): listed again after a wait, 1 s doubling
+            // to 30 s, so that a handler that always fails cannot keep the API server listing.
+            unhandledLists++;
+            this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "failed" });
+            await this.#pause(Math.min(30_000, 1000 * 2 ** Math.min(unhandledLists - 1, 5)));
+            continue;
+          }
+          unhandledLists = 0;
           needList = false;
         }
         const ended = await this.#watchUntilEnd();
@@ -301,11 +352,14 @@ export class Informer implements ObjectCache {
     this.#abort = await this.api.watch(this.spec.path, { query }, (event) => {
       if (event.type !== "ERROR") {
         try {
-          this.#apply(event);
+          if (this.#apply(event)) return;
+          failed = true;
+          this.#abort?.();
         } catch (e) {
-          // client-node drops what this callback throws without a word, and the event with it. Said here;
-          // the object is forgotten and the collection listed again, so the cache and the handlers see it
-          // (a delete the handlers failed on is not seen again: the next resync plans every source).
+          // client-node drops what this callback throws without a word, and the event with it. A failure
+          // of the handlers is said and undone by #apply; anything else (the cache's transform or indexes)
+          // here: the object is forgotten and the collection listed again, so the cache and the handlers
+          // see it.
           const key = event.object?.metadata ? objectKey(event.object) : undefined;
           this.log.error("a watch event could not be handled; listing again", {
             informer: this.spec.name,
@@ -358,8 +412,13 @@ export class Informer implements ObjectCache {
       },
     );
     this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "error" });
+    await this.#pause(backoff);
+  }
+
+  /** Sleeps `ms`, or less: stopped, or woken by {@link retryNow}. */
+  async #pause(ms: number): Promise<void> {
     this.#wake = new AbortController();
-    await this.clock.sleep(backoff, AbortSignal.any([this.#stop.signal, this.#wake.signal]));
+    await this.clock.sleep(ms, AbortSignal.any([this.#stop.signal, this.#wake.signal]));
     this.#wake = undefined;
   }
 }

@@ -431,3 +431,85 @@ Deno.test("informer: an event its handler fails on is said, and the object liste
   assert.equal(logged?.error, "handler bug");
   inf.stop();
 });
+
+Deno.test("informer: a list its handler fails on hands on the rest, and lists again until every change is handed on", async () => {
+  const clock = new FakeClock();
+  const fake = fakeApi([cm("a", "cfg", "10"), cm("b", "bad", "10"), cm("c", "gone", "10")], "10");
+  const lines: string[] = [];
+  const changes: string[] = [];
+  const failing = new Set(["ADDED b/bad"]);
+  const metrics = createMetrics();
+  const inf = new Informer(
+    fake.api,
+    { path: "/x", name: "x", indexers },
+    {
+      onChange: (type, obj) => {
+        const change = `${type} ${obj.metadata?.namespace}/${obj.metadata?.name}`;
+        if (failing.delete(change)) throw new Error("handler bug");
+        changes.push(change);
+      },
+    },
+    createLogger("error", {}, (line) => lines.push(line)),
+    metrics,
+    clock,
+  );
+  inf.start();
+  await clock.advance(0);
+  assert.deepEqual(changes, ["ADDED a/cfg", "ADDED c/gone"], "the change after the failed one is handed on");
+  assert.equal(inf.hasSynced, false, "not synced while a listed change is not handed on");
+  assert.equal(inf.get("b/bad"), undefined, "the failed object is not cached as if handed on");
+  await clock.advance(999);
+  assert.equal(fake.lists, 1, "listed again only after a wait");
+  await clock.advance(1);
+  assert.equal(fake.lists, 2);
+  assert.deepEqual(changes, ["ADDED a/cfg", "ADDED c/gone", "ADDED b/bad"], "handed on by the next list");
+  assert.equal(inf.hasSynced, true);
+
+  // A relist (410) that finds c/gone deleted: the handler fails on the DELETED once, and the next list
+  // hands the deletion on again (the cache had put the object back).
+  failing.add("DELETED c/gone");
+  fake.setItems([cm("a", "cfg", "10"), cm("b", "bad", "10")], "12");
+  fake.send({ type: "ERROR", object: { code: 410, message: "too old" } as unknown as KubeObject });
+  await clock.advance(0);
+  assert.equal(fake.lists, 3);
+  assert.equal(inf.get("c/gone")?.metadata?.name, "gone", "kept until its deletion is handed on");
+  await clock.advance(1_000);
+  assert.equal(fake.lists, 4);
+  assert.equal(changes.at(-1), "DELETED c/gone");
+  assert.equal(inf.get("c/gone"), undefined);
+  const logged = lines.map((l) => JSON.parse(l)).filter((l) =>
+    l.msg.startsWith("a listed change could not be handled")
+  );
+  assert.deepEqual(logged.map((l) => `${l.change} ${l.object}`), ["ADDED b/bad", "DELETED c/gone"]);
+  const failedLists = (await metrics.watchRestarts.get()).values.find((v) => v.labels.reason === "failed")
+    ?.value;
+  assert.equal(failedLists, 2);
+  inf.stop();
+});
+
+Deno.test("informer: a deletion its handler fails on is handed on again by the relist", async () => {
+  const fake = fakeApi([cm("a", "cfg", "10"), cm("b", "gone", "10")], "10");
+  const changes: string[] = [];
+  let failOnce = true;
+  const inf = new Informer(fake.api, { path: "/x", name: "x", indexers }, {
+    onChange: (type, obj) => {
+      if (type === "DELETED" && failOnce) {
+        failOnce = false;
+        throw new Error("handler bug");
+      }
+      changes.push(`${type} ${obj.metadata?.namespace}/${obj.metadata?.name}`);
+    },
+  }, createLogger("error", {}, () => {}));
+  inf.start();
+  await inf.synced;
+  await new Promise((r) => setTimeout(r, 0));
+  fake.setItems([cm("a", "cfg", "10")], "11");
+  fake.send({ type: "DELETED", object: cm("b", "gone", "11") });
+  for (let i = 0; i < 50 && !changes.includes("DELETED b/gone"); i++) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(fake.lists, 2, "listed again after the failed event");
+  assert.deepEqual(changes, ["ADDED a/cfg", "ADDED b/gone", "DELETED b/gone"]);
+  assert.equal(inf.get("b/gone"), undefined);
+  inf.stop();
+});

@@ -148,7 +148,7 @@ export function createMetrics(): Metrics {
     watchRestarts: new Counter({
       name: "kubemirror_watch_restarts_total",
       help:
-        "Watches restarted, by resource and reason (expired, error, idle, closed, failed: an event not handled).",
+        "Watches restarted, by resource and reason (expired, error, idle, closed, failed: an event or a listed change not handled).",
       labelNames: ["resource", "reason"] as const,
       registers: r,
     }),
