@@ -21,7 +21,7 @@ Deno.test("object store: an object replaced or removed leaves no index entry beh
   store.remove("b/x");
   assert.deepEqual(store.indexValues("app"), ["db"]);
   assert.equal(store.size, 1);
-  store.clear();
+  store.replace([], "3");
   assert.deepEqual(store.indexValues("app"), []);
   assert.deepEqual(store.list(), []);
 });
@@ -75,4 +75,18 @@ Deno.test("object store: replace puts a list in, keeps what is newer than it, an
   ]);
   assert.deepEqual(keys(store.list()), ["a/edited", "a/new", "a/ours", "a/same"]);
   assert.deepEqual(keys(store.byIndex("app", "db")), ["a/edited", "a/ours"]);
+});
+
+Deno.test("object store: a relist of what the store holds already (the same objects) changes and re-files nothing", () => {
+  let indexed = 0;
+  const store = new ObjectStore({ app: (o) => (indexed++, [o.metadata?.labels?.app ?? ""]) });
+  const objs = Array.from({ length: 100 }, (_, i) => cm("a", `cfg-${i}`, i % 2 ? "web" : "db", "5"));
+  for (const o of objs) store.put(objectKey(o), o);
+  indexed = 0;
+  assert.deepEqual(store.replace(objs, "9"), []);
+  assert.equal(indexed, 0, "no object filed again");
+  assert.equal(store.byIndex("app", "web").length, 50);
+  // A copy at the same version is put in (the list's object replaces the cached one) but is no change.
+  assert.deepEqual(store.replace([structuredClone(objs[0]), ...objs.slice(1)], "9"), []);
+  assert.notEqual(store.get("a/cfg-0"), objs[0]);
 });
