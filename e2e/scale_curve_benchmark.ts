@@ -263,6 +263,8 @@ try {
       const status = await Deno.readTextFile(`/proc/${pid()}/status`);
       const peak = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0) * 1024;
       const m = await memory();
+      await sleep(30_000);
+      const later = await memory();
       console.log(
         `kube-apiserver restarted (${done + 200 * sources} mirrors in sync): ${
           (await expired()) - expired0
@@ -272,9 +274,13 @@ try {
               ((lastPage - t0) / 1000).toFixed(1)
             } s after the restart began (the API server ready ${upS.toFixed(1)} s after it)`
             : "(none)"
-        }; ${writes.length} writes; ${text}; ${cpu.toFixed(1)} CPU s; peak RSS ${MiB(peak)} MiB, after ${
-          MiB(m.rss)
-        } MiB (heap ${MiB(m.heap)} MiB)`,
+        }; ${writes.length} writes; ${text}; ${cpu.toFixed(1)} CPU s; peak RSS ${
+          MiB(peak)
+        } MiB; after it RSS ${MiB(m.rss)} MiB (heap ${MiB(m.heap)}, anon ${MiB(m.anon)}, file ${
+          MiB(m.file)
+        }), 30 s later ${MiB(later.rss)} MiB (heap ${MiB(later.heap)}, anon ${MiB(later.anon)}, file ${
+          MiB(later.file)
+        })`,
       );
     }
 
