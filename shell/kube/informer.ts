@@ -215,8 +215,8 @@ export class Informer implements ObjectCache {
 
   /**
    * Hands one change to the handlers. When they fail on it, says so and puts the cache back as it was
-   * before the change (an added or modified object forgotten, a deleted one put back), so that the next
-   * list finds the change again and hands it on: a failure is retried, never lost.
+   * before the change (an added object forgotten, a modified or deleted one as it was), so that the next
+   * list finds the same change again and hands it on: a failure is retried, never lost.
    */
   #handOn(type: StoreChange["type"], obj: KubeObject, old: KubeObject | undefined, message: string): boolean {
     try {
@@ -230,9 +230,8 @@ export class Informer implements ObjectCache {
         change: type,
         error: errorMessage(e),
       });
-      if (type === "DELETED") {
-        if (old) this.#store.put(key, old);
-      } else this.#store.remove(key);
+      if (old) this.#store.put(key, old);
+      else this.#store.remove(key);
       return false;
     }
   }

@@ -468,19 +468,30 @@ Deno.test("informer: a list its handler fails on hands on the rest, and lists ag
   // A relist (410) that finds c/gone deleted: the handler fails on the DELETED once, and the next list
   // hands the deletion on again (the cache had put the object back).
   failing.add("DELETED c/gone");
-  fake.setItems([cm("a", "cfg", "10"), cm("b", "bad", "10")], "12");
+  failing.add("MODIFIED a/cfg");
+  fake.setItems([cm("a", "cfg", "12"), cm("b", "bad", "10")], "12");
   fake.send({ type: "ERROR", object: { code: 410, message: "too old" } as unknown as KubeObject });
   await clock.advance(0);
   assert.equal(fake.lists, 3);
   assert.equal(inf.get("c/gone")?.metadata?.name, "gone", "kept until its deletion is handed on");
+  assert.equal(
+    inf.get("a/cfg")?.metadata?.resourceVersion,
+    "10",
+    "kept as it was until its change is handed on",
+  );
   await clock.advance(1_000);
   assert.equal(fake.lists, 4);
-  assert.equal(changes.at(-1), "DELETED c/gone");
+  assert.deepEqual(changes.slice(3), ["MODIFIED a/cfg", "DELETED c/gone"]);
   assert.equal(inf.get("c/gone"), undefined);
+  assert.equal(inf.get("a/cfg")?.metadata?.resourceVersion, "12");
   const logged = lines.map((l) => JSON.parse(l)).filter((l) =>
     l.msg.startsWith("a listed change could not be handled")
   );
-  assert.deepEqual(logged.map((l) => `${l.change} ${l.object}`), ["ADDED b/bad", "DELETED c/gone"]);
+  assert.deepEqual(logged.map((l) => `${l.change} ${l.object}`), [
+    "ADDED b/bad",
+    "MODIFIED a/cfg",
+    "DELETED c/gone",
+  ]);
   const failedLists = (await metrics.watchRestarts.get()).values.find((v) => v.labels.reason === "failed")
     ?.value;
   assert.equal(failedLists, 2);
