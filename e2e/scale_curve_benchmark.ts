@@ -231,11 +231,20 @@ try {
     {
       await sleep(5000);
       const lists = () => count('kubemirror_api_requests_total{verb="list",code="200"}');
-      const expired = async () =>
-        await count('kubemirror_watch_restarts_total{resource="configmaps/sources",reason="expired"}') +
-        await count('kubemirror_watch_restarts_total{resource="configmaps/mirrors",reason="expired"}');
+      const restarts = async () => {
+        const byReason: Record<string, number> = {};
+        for (const reason of ["expired", "error", "closed", "failed"]) {
+          for (const informer of ["sources", "mirrors"]) {
+            byReason[reason] = (byReason[reason] ?? 0) +
+              await count(
+                `kubemirror_watch_restarts_total{resource="configmaps/${informer}",reason="${reason}"}`,
+              );
+          }
+        }
+        return byReason;
+      };
       const lists0 = await lists();
-      const expired0 = await expired();
+      const restarts0 = await restarts();
       // Peak resident memory from here on (VmHWM), to see what a relist holds at once.
       await Deno.writeTextFile(`/proc/${pid()}/clear_refs`, "5");
       const cpu0 = await cpuSeconds(pid());
@@ -266,9 +275,11 @@ try {
       await sleep(30_000);
       const later = await memory();
       console.log(
-        `kube-apiserver restarted (${done + 200 * sources} mirrors in sync): ${
-          (await expired()) - expired0
-        } configmap watches expired (410); relisted ${pages.length} pages of configmaps ${
+        `kube-apiserver restarted (${done + 200 * sources} mirrors in sync): configmap watches restarted ${
+          Object.entries(await restarts()).map(([reason, n]) => `${n - restarts0[reason]} ${reason}`).join(
+            ", ",
+          )
+        }; relisted ${pages.length} pages of configmaps ${
           pages.length
             ? `, the last ${
               ((lastPage - t0) / 1000).toFixed(1)
