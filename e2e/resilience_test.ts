@@ -98,8 +98,9 @@ Deno.test({
           await sleep(1000);
           const before = (await h.cluster.auditEvents()).length;
           await h.cluster.restartApiServer();
-          // Its watches resume from versions older than the new API server's watch cache: 410 Gone, and
-          // the controller lists again. Everything is in sync, so the relist writes nothing.
+          // Its watches resume from versions older than the new API server's watch cache (410 Gone), or
+          // fail three times while it is down: either way the controller lists again. Everything is in
+          // sync, so the relist writes nothing.
           const since = async () => (await h.cluster.auditEvents()).slice(before).filter(ours);
           await eventually(async () => {
             const listed = (await since()).filter((e) =>
