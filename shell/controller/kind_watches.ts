@@ -36,6 +36,7 @@ import { missingVerbs } from "../kube/access_review.ts";
 import { type KubeClient, resourcePath } from "../kube/client.ts";
 import { discoverKinds } from "../kube/discovery.ts";
 import { Informer } from "../kube/informer.ts";
+import { InformerGroup } from "../kube/informer_group.ts";
 import type { ObjectCache } from "../kube/object_store.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { errorMessage, type Logger } from "../runtime/log.ts";
@@ -91,6 +92,8 @@ export class KindWatches {
   readonly #clock: Clock;
   /** What this identity may do with each discovered kind, as last logged. */
   readonly #access = new Map<string, string>();
+  /** Every cache of this cluster, woken together after an outage. */
+  readonly #group = new InformerGroup();
 
   constructor(readonly deps: WatchDeps, readonly events: WatchEvents) {
     this.#clock = deps.clock ?? systemClock;
@@ -216,6 +219,8 @@ export class KindWatches {
     if (!k) return;
     k.sources.stop();
     k.mirrors.stop();
+    this.#group.forget(k.sources);
+    this.#group.forget(k.mirrors);
     this.kinds.delete(gk);
     this.deps.metrics.mirrorResources.remove({ kind: kindLabel(k.kind) });
     this.deps.log.info("stopped watching kind", { kind: kindLabel(k.kind) });
@@ -259,7 +264,22 @@ export class KindWatches {
   ): Informer {
     const { client, log, metrics, flags } = this.deps;
     const spec = { path, name, idleTimeoutMs: flags.watchIdleTimeoutMs, ...more };
-    return new Informer(client, spec, handlers, log, metrics, this.#clock);
+    const informer: Informer = new Informer(
+      client,
+      spec,
+      {
+        ...handlers,
+        // Back from an outage: the first cache the API server answers wakes the others out of their backoff.
+        onHealth: (up, error) => {
+          handlers.onHealth?.(up, error);
+          this.#group.health(informer, up);
+        },
+      },
+      log,
+      metrics,
+      this.#clock,
+    );
+    return informer;
   }
 }
 
