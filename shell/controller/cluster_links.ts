@@ -27,7 +27,7 @@ import { groupKindKey, kindLabel, rbacResource } from "../../core/group_kind.ts"
 import { LABEL_CLUSTER_LINK, LABEL_ENABLED } from "../../core/markers.ts";
 import type { MirrorableKind } from "../../core/mirrorable.ts";
 import type { KubeObject } from "../../core/types.ts";
-import { ApiError, isStatus, type KubeClient, resourcePath } from "../kube/client.ts";
+import { isStatus, type KubeClient, resourcePath } from "../kube/client.ts";
 import { Informer } from "../kube/informer.ts";
 import type { ObjectCache } from "../kube/object_store.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
@@ -261,10 +261,9 @@ export class ClusterLinks {
           if (link.sources.get(gk) !== informer) return;
           // What was last said of the link: the informer has already marked itself synced.
           const was = link.up ?? false;
-          // The upstream answered: the kinds still waiting out the outage's backoff ask again now.
-          if (up || error instanceof ApiError) {
-            for (const other of link.failing) if (other !== gk) link.sources.get(other)?.retryNow();
-          }
+          // The upstream answered a list or a watch: the kinds still waiting out the outage's backoff ask
+          // again now. Only a success wakes them: errors waking each other would loop against the upstream.
+          if (up) { for (const other of link.failing) if (other !== gk) link.sources.get(other)?.retryNow(); }
           if (!up && isStatus(error, 404)) {
             // The upstream does not serve this kind: nothing of it to mirror; looked for again later.
             informer.stop();

@@ -177,3 +177,36 @@ Deno.test("a link kind waiting out an outage's backoff asks again as soon as the
   assert.equal(await up(), 1, "the link is up within a second of the upstream's answer");
   links.stop();
 });
+
+Deno.test("link kinds the upstream answers with errors retry on their own backoff, never waking each other", async () => {
+  const clock = new FakeClock(1_000_000);
+  const secrets = { group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true };
+  let failing = false;
+  const tries: number[] = [];
+  const upstream = client(() => {
+    if (!failing) return [];
+    tries.push(clock.now() - 1_000_000);
+    // A loop of retries waking each other would never let the fake clock move: it is cut off here.
+    return tries.length > 50 ? [] : new ApiError(500, "InternalError", "etcdserver: request timed out");
+  });
+  // Watches are refused too while it fails.
+  const watch = upstream.watch;
+  upstream.watch = (path, options, onEvent, onDone) => {
+    if (!failing || tries.length > 50) return watch(path, options, onEvent, onDone);
+    tries.push(clock.now() - 1_000_000);
+    onDone(new ApiError(500, "InternalError", "etcdserver: request timed out"));
+    return Promise.resolve(() => {});
+  };
+  const { links, up } = await startLinks(upstream, [configMaps, secrets], clock);
+  failing = true;
+  upstream.endWatches(new ApiError(500, "InternalError", "etcdserver: request timed out"));
+  await settle();
+  for (let s = 0; s < 10; s++) {
+    await clock.advance(1000);
+    await settle();
+  }
+  // Each kind: watches at 1 and 3 s, a list at 7 s (the third failure relists); the next after 15 s.
+  assert.ok(tries.length <= 6, `${tries.length} tries in 10 s: ${tries.join(", ")}`);
+  assert.equal(await up(), 0, "down while the upstream fails");
+  links.stop();
+});
