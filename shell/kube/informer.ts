@@ -287,6 +287,8 @@ export class Informer implements ObjectCache {
     let failures = 0;
     /** Lists in a row whose changes the handlers failed on. */
     let unhandledLists = 0;
+    /** Watches in a row the server closed at once, with no event. */
+    let instantWatches = 0;
     /** Whether the last failure was an answer of the API server (not a connection that failed). */
     let answered: boolean | undefined;
     this.#checkIdle(this.spec.idleTimeoutMs ?? 300_000);
@@ -306,6 +308,20 @@ export class Informer implements ObjectCache {
         }
         const ended = await this.#watchUntilEnd();
         if (this.#stopped) break;
+        if (ended === "instant") {
+          // Closed by the server as soon as it began, with nothing in it (a proxy's timeout in front of the
+          // API server, say): resumed after a wait, 1 s doubling to 30 s, not in a loop of requests.
+          instantWatches++;
+          const waitMs = Math.min(30_000, 1000 * 2 ** Math.min(instantWatches - 1, 5));
+          (instantWatches >= 5 ? this.log.error : this.log.warn)(
+            "watch closed by the server as soon as it started; waiting before the next",
+            { informer: this.spec.name, attempt: instantWatches, retryInMs: waitMs },
+          );
+          this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "closed" });
+          await this.#pause(waitMs);
+          continue;
+        }
+        instantWatches = 0;
         failures = 0;
         answered = undefined;
         if (ended === "expired") {
@@ -331,11 +347,14 @@ export class Informer implements ObjectCache {
 
   /**
    * Watches from the last resourceVersion until the watch ends: `expired` (410 Gone: relist), `closed`
-   * by the server (resume), `aborted` by us (idle, or stop), `failed` when an event could not be handled
-   * (relist). Any other end is thrown.
+   * by the server (resume), `instant`: closed by the server within a second with no event (resume after a
+   * wait), `aborted` by us (idle, or stop), `failed` when an event could not be handled (relist). Any other
+   * end is thrown.
    */
-  async #watchUntilEnd(): Promise<"expired" | "closed" | "aborted" | "failed"> {
+  async #watchUntilEnd(): Promise<"expired" | "closed" | "instant" | "aborted" | "failed"> {
     const ended = Promise.withResolvers<unknown>();
+    const began = this.clock.now();
+    let events = 0;
     let gone = false;
     let failed = false;
     let endedEarly = false;
@@ -349,6 +368,7 @@ export class Informer implements ObjectCache {
       timeoutSeconds,
     };
     this.#abort = await this.api.watch(this.spec.path, { query }, (event) => {
+      events++;
       if (event.type !== "ERROR") {
         try {
           if (this.#apply(event)) return;
@@ -389,7 +409,8 @@ export class Informer implements ObjectCache {
     if (failed) return "failed";
     const aborted = err instanceof Error && (err.name === "AbortError" || /aborted/i.test(err.message));
     if (err && !aborted) throw err;
-    return aborted ? "aborted" : "closed";
+    if (aborted) return "aborted";
+    return events === 0 && this.clock.now() - began < 1000 ? "instant" : "closed";
   }
 
   /** Waits before the next try: 1 s, doubling, 30 s at most; says how bad the failure is. */

@@ -254,7 +254,8 @@ Deno.test("informer: a failing watch backs off 1 s, 2 s, 4 s, and relists after 
   assert.equal(fake.watches.length, 4, "the fourth failure in a row waits 8 s");
   await clock.advance(1);
   assert.equal(fake.watches.length, 5);
-  fake.watches[4].end(); // a watch that ends cleanly resets the count
+  await clock.advance(5_000);
+  fake.watches[4].end(); // a watch that ran and ended cleanly resets the count
   await clock.advance(0);
   await fail(5);
   await clock.advance(1_000);
@@ -522,5 +523,30 @@ Deno.test("informer: a deletion its handler fails on is handed on again by the r
   assert.equal(fake.lists, 2, "listed again after the failed event");
   assert.deepEqual(changes, ["ADDED a/cfg", "ADDED b/gone", "DELETED b/gone"]);
   assert.equal(inf.get("b/gone"), undefined);
+  inf.stop();
+});
+
+Deno.test("informer: watches the server closes at once, with no event, are started again after a wait, not in a loop", async () => {
+  const clock = new FakeClock();
+  const { fake, inf, restarts } = await startedOn(clock);
+  // The server (a proxy in front of it, say) ends every watch as soon as it starts. A loop of watches would
+  // never let the fake clock move: it stops after 50.
+  const endAtOnce = () => {
+    const w = fake.watches.at(-1)!;
+    if (fake.watches.length <= 50) w.end();
+  };
+  endAtOnce();
+  const at: number[] = [];
+  for (let t = 0; t < 20_000; t += 100) {
+    const n = fake.watches.length;
+    await clock.advance(100);
+    if (fake.watches.length > n) {
+      at.push(fake.watches.at(-1)!.at);
+      endAtOnce();
+    }
+  }
+  assert.deepEqual(at, [1_000, 3_000, 7_000, 15_000], "1 s, 2 s, 4 s, 8 s apart");
+  assert.equal(fake.lists, 1, "resumed, not relisted");
+  assert.equal(await restarts("closed"), 5, "each counted");
   inf.stop();
 });
