@@ -89,6 +89,8 @@ try {
       heap: metricValue(m, "kubemirror_process_heap_used_bytes") ?? 0,
       anon: kB("RssAnon"),
       file: kB("RssFile"),
+      /** The peak resident set since start, or since it was last reset (`clear_refs`). */
+      peak: kB("VmHWM"),
     };
   };
   /** The controller's requests since an audit position (watches only when asked), by verb and resource. */
@@ -269,8 +271,6 @@ try {
       const pages = events.filter((e) => e.verb === "list" && e.objectRef?.resource === "configmaps");
       const lastPage = Math.max(...pages.map((e) => Date.parse(e.stageTimestamp ?? "")));
       const writes = events.filter((e) => ["create", "update", "patch", "delete"].includes(e.verb));
-      const status = await Deno.readTextFile(`/proc/${pid()}/status`);
-      const peak = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0) * 1024;
       const m = await memory();
       await sleep(30_000);
       const later = await memory();
@@ -279,14 +279,14 @@ try {
           Object.entries(await restarts()).map(([reason, n]) => `${n - restarts0[reason]} ${reason}`).join(
             ", ",
           )
-        }; relisted ${pages.length} pages of configmaps ${
+        }; relisted ${pages.length} pages of configmaps${
           pages.length
             ? `, the last ${
               ((lastPage - t0) / 1000).toFixed(1)
             } s after the restart began (the API server ready ${upS.toFixed(1)} s after it)`
             : "(none)"
         }; ${writes.length} writes; ${text}; ${cpu.toFixed(1)} CPU s; peak RSS ${
-          MiB(peak)
+          MiB(m.peak)
         } MiB; after it RSS ${MiB(m.rss)} MiB (heap ${MiB(m.heap)}, anon ${MiB(m.anon)}, file ${
           MiB(m.file)
         }), 30 s later ${MiB(later.rss)} MiB (heap ${MiB(later.heap)}, anon ${MiB(later.anon)}, file ${

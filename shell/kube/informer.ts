@@ -67,6 +67,11 @@ export interface InformerHandlers {
   onHealth?(up: boolean, error?: unknown): void;
 }
 
+/** The wait before the `attempt`th try in a row (from 1): 1 s, doubling, 30 s at most. */
+function backoffMs(attempt: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.min(attempt - 1, 5));
+}
+
 /** One list-and-watch cache. */
 export class Informer implements ObjectCache {
   readonly #store: ObjectStore;
@@ -300,7 +305,7 @@ export class Informer implements ObjectCache {
             // to 30 s, so that a handler that always fails cannot keep the API server listing.
             unhandledLists++;
             this.metrics?.watchRestarts.inc({ resource: this.spec.name, reason: "failed" });
-            await this.#pause(Math.min(30_000, 1000 * 2 ** Math.min(unhandledLists - 1, 5)));
+            await this.#pause(backoffMs(unhandledLists));
             continue;
           }
           unhandledLists = 0;
@@ -312,7 +317,7 @@ export class Informer implements ObjectCache {
           // Closed by the server as soon as it began, with nothing in it (a proxy's timeout in front of the
           // API server, say): resumed after a wait, 1 s doubling to 30 s, not in a loop of requests.
           instantWatches++;
-          const waitMs = Math.min(30_000, 1000 * 2 ** Math.min(instantWatches - 1, 5));
+          const waitMs = backoffMs(instantWatches);
           (instantWatches >= 5 ? this.log.error : this.log.warn)(
             "watch closed by the server as soon as it started; waiting before the next",
             { informer: this.spec.name, attempt: instantWatches, retryInMs: waitMs },
@@ -415,7 +420,7 @@ export class Informer implements ObjectCache {
 
   /** Waits before the next try: 1 s, doubling, 30 s at most; says how bad the failure is. */
   async #backOff(e: unknown, failures: number): Promise<void> {
-    const backoff = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+    const backoff = backoffMs(failures);
     // Some failures no retry can fix (a refused certificate, missing rights or permissions): those,
     // and any failure that keeps coming back, are errors for the operator; passing ones are warnings.
     const permanent = lastingFailure(e);
