@@ -5,11 +5,13 @@
  * - converge from a cold start: time, and its ratio to a plain client (16 at once) creating as many objects;
  * - the controller's CPU seconds (from /proc) per mirror written, and API requests per mirror (audit log);
  * - the runtime's floor ({@link runtimeFloor}): the CPU per object of a process that only creates as many
- *   objects and watches them, the least a controller on this runtime spends per mirror;
+ *   objects and watches them, the least a controller on this runtime spends per mirror (and, printed
+ *   beside the edit and the delete, what it spends per update and per delete of the same objects);
  * - RSS (and its anonymous and file-backed parts) and V8 heap once settled;
- * then, at the last step: one source edit fanning out, 200 new namespaces at once, a restart with
- * everything in sync (time to ready, requests, writes), kube-apiserver restarted (the controller's watches
- * expire and it relists: time, requests, writes, CPU, peak RSS), and every source deleted.
+ * then, at the last step: one source's edits fanning out (the first, then more), 200 new namespaces at
+ * once, a restart with everything in sync (time to ready, requests, writes), kube-apiserver restarted (the
+ * controller's watches expire and it relists: time, requests, writes, CPU, peak RSS), and every source
+ * deleted.
  * Prints figures; asserts nothing.
  * @module
  */
@@ -18,7 +20,7 @@ import { loadKubeConfig } from "../shell/kube/kube_config.ts";
 import type { AuditEvent } from "../tools/testcluster/cluster.ts";
 import { CM, cpuSeconds, Harness, metricValue, pool, sleep, source } from "./harness.ts";
 import { CHART_V8_FLAGS } from "./hostile_workload.ts";
-import { runtimeFloor } from "./runtime_floor.ts";
+import { type FloorFigures, runtimeFloor } from "./runtime_floor.ts";
 
 const P = "kubemirror.raczylo.com/";
 const NAMESPACES = Number(Deno.env.get("BENCH_NAMESPACES") ?? 1000);
@@ -110,6 +112,12 @@ try {
       "  heap MiB  anon MiB  file MiB",
   );
   let done = 0;
+  /** The last step's floor: the edit, the new namespaces and the delete are measured against it. */
+  let floor: FloorFigures | undefined;
+  const floorText = (phase: keyof FloorFigures) =>
+    floor
+      ? `; floor ${floor[phase].msPerObject.toFixed(3)} ms per ${phase} (${floor[phase].wallS.toFixed(1)} s)`
+      : "";
   for (const step of STEPS) {
     // The plain client first: as many creates, 16 at once, into the same namespaces.
     const toCreate = step - done;
@@ -123,8 +131,8 @@ try {
         }),
     );
     const plainS = (performance.now() - p0) / 1000;
-    // The runtime's floor for as many objects: create and watch, nothing else (its own process).
-    const floor = await runtimeFloor(h.cluster.kubeconfigPath("admin"), toCreate, String(step), namespaces);
+    // The runtime's floor for as many objects: write and watch, nothing else (its own process).
+    floor = await runtimeFloor(h.cluster.kubeconfigPath("admin"), toCreate, String(step), namespaces);
     const auditBefore = (await h.cluster.auditEvents()).length;
     const plans0 = await plans();
     const cpu0 = await cpuSeconds(pid());
@@ -143,9 +151,11 @@ try {
         plainS.toFixed(1).padStart(14)
       }  ${(convergeS / plainS).toFixed(2).padStart(5)}  ${cpu.toFixed(1).padStart(5)}  ${
         (cpu * 1000 / toCreate).toFixed(3).padStart(13)
-      }  ${floor.msPerObject.toFixed(3).padStart(8)}  ${(requests / toCreate).toFixed(3).padStart(15)}  ${
-        MiB(m.rss).padStart(7)
-      }  ${MiB(m.heap).padStart(8)}  ${MiB(m.anon).padStart(8)}  ${MiB(m.file).padStart(8)}`,
+      }  ${floor.create.msPerObject.toFixed(3).padStart(8)}  ${
+        (requests / toCreate).toFixed(3).padStart(15)
+      }  ${MiB(m.rss).padStart(7)}  ${MiB(m.heap).padStart(8)}  ${MiB(m.anon).padStart(8)}  ${
+        MiB(m.file).padStart(8)
+      }`,
     );
     const plans1 = await plans();
     console.log(
@@ -158,27 +168,33 @@ try {
 
   // With no source (`BENCH_MIRRORS=0`: idle memory) there is nothing to edit, add to or delete.
   if (sources > 0) {
-    // One source's edits fanning out to every namespace, one after another (BENCH_EDITS, default 1: a
+    // One source's edits fanning out to every namespace, one after another: the first alone (the first
+    // updates since start: the code they run is compiled as they go), then BENCH_EDITS more (default 5; a
     // single fan-out of a few hundred writes lasts under a second, and its figure varies from run to run).
     {
-      const edits = Number(Deno.env.get("BENCH_EDITS") ?? 1);
       const updates = () => count('kubemirror_api_requests_total{verb="update",code="200"}');
-      const auditBefore = (await h.cluster.auditEvents()).length;
-      const cpu0 = await cpuSeconds(pid());
-      const t0 = performance.now();
-      for (let e = 0; e < edits; e++) {
-        const before = await updates();
-        await h.patch(CM("default", "s-0"), { data: { payload: String(e % 10).repeat(1024) } });
-        while ((await updates()) - before < NAMESPACES) await sleep(POLL_MS);
-      }
-      const s = (performance.now() - t0) / 1000;
-      const cpu = (await cpuSeconds(pid())) - cpu0;
-      await sleep(3000);
-      console.log(
-        `${edits} edit(s) → ${NAMESPACES} mirrors each: ${s.toFixed(2)} s, ${
-          (cpu * 1000 / (edits * NAMESPACES)).toFixed(3)
-        } ms CPU per mirror; ${(await requestsSince(auditBefore)).text}`,
-      );
+      let edited = 0;
+      const edit = async (edits: number, what: string) => {
+        const auditBefore = (await h.cluster.auditEvents()).length;
+        const cpu0 = await cpuSeconds(pid());
+        const t0 = performance.now();
+        for (let e = 0; e < edits; e++, edited++) {
+          const before = await updates();
+          await h.patch(CM("default", "s-0"), { data: { payload: String(edited % 10).repeat(1024) } });
+          while ((await updates()) - before < NAMESPACES) await sleep(POLL_MS);
+        }
+        const s = (performance.now() - t0) / 1000;
+        const cpu = (await cpuSeconds(pid())) - cpu0;
+        await sleep(3000);
+        console.log(
+          `${what} → ${NAMESPACES} mirrors each: ${s.toFixed(2)} s, ${
+            (cpu * 1000 / (edits * NAMESPACES)).toFixed(3)
+          } ms CPU per mirror${floorText("update")}; ${(await requestsSince(auditBefore)).text}`,
+        );
+      };
+      await edit(1, "the first edit");
+      const edits = Number(Deno.env.get("BENCH_EDITS") ?? 5);
+      if (edits > 0) await edit(edits, `${edits} more edit(s)`);
     }
 
     // 200 new namespaces at once: each gets every source's mirror.
@@ -199,7 +215,7 @@ try {
       console.log(
         `200 new namespaces → ${want} mirrors: ${s.toFixed(1)} s, ${
           (cpu * 1000 / want).toFixed(3)
-        } ms CPU per mirror; ${(await requestsSince(auditBefore)).text}; plans: ${
+        } ms CPU per mirror${floorText("create")}; ${(await requestsSince(auditBefore)).text}; plans: ${
           plans1.namespaces - plans0.namespaces
         } of the namespaces that changed, ${plans1.full - plans0.full} full`,
       );
@@ -309,7 +325,7 @@ try {
       console.log(
         `delete ${sources} sources → ${want} mirrors gone: ${s.toFixed(1)} s, ${
           (cpu * 1000 / want).toFixed(3)
-        } ms CPU per mirror`,
+        } ms CPU per mirror${floorText("delete")}`,
       );
     }
   }
