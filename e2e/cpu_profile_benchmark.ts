@@ -19,7 +19,17 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { freePort } from "../tools/testcluster/cluster.ts";
 import { type CpuProfile, summarizeProfile } from "./cpu_profile_summary.ts";
-import { CM, cpuSeconds, Harness, metricValue, pool, ROOT, sleep, source } from "./harness.ts";
+import {
+  CM,
+  cpuSeconds,
+  Harness,
+  metricValue,
+  pool,
+  ROOT,
+  scaleBenchFlags,
+  sleep,
+  source,
+} from "./harness.ts";
 import { CHART_V8_FLAGS } from "./hostile_workload.ts";
 
 const P = "kubemirror.raczylo.com/";
@@ -74,14 +84,11 @@ try {
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `c-${String(i).padStart(4, "0")}`);
   await pool(namespaces.length, 32, (i) => h.createNamespace(namespaces[i]));
   const port = freePort();
-  const ctl = await h.startController([
-    "--leader-elect=false",
-    "--rate-limit-qps=1000",
-    "--rate-limit-burst=1000",
-    "--worker-threads=5",
-    `--max-targets=${NAMESPACES + 500}`,
-    "--resource-types=ConfigMap.v1",
-  ], { LOG_LEVEL: "warn", DENO: await inspectingDeno(port), DENO_V8_FLAGS: CHART_V8_FLAGS });
+  const ctl = await h.startController(scaleBenchFlags(NAMESPACES), {
+    LOG_LEVEL: "warn",
+    DENO: await inspectingDeno(port),
+    DENO_V8_FLAGS: CHART_V8_FLAGS,
+  });
   const count = async (series: string) => metricValue(await ctl.metrics(), series) ?? 0;
   const written = async () =>
     await count('kubemirror_api_requests_total{verb="create",code="201"}') +

@@ -27,6 +27,21 @@ export async function loadImageIntoPodman(): Promise<string> {
   return reference;
 }
 
+/**
+ * The controller's flags in the scale benchmarks: one replica, 1,000 requests a second, 5 sources at once,
+ * ConfigMaps only, and a target cap above the `namespaces` each source targets (and the new ones added).
+ */
+export function scaleBenchFlags(namespaces: number): string[] {
+  return [
+    "--leader-elect=false",
+    "--rate-limit-qps=1000",
+    "--rate-limit-burst=1000",
+    "--worker-threads=5",
+    `--max-targets=${namespaces + 500}`,
+    "--resource-types=ConfigMap.v1",
+  ];
+}
+
 /** A controller process. */
 export interface ControllerProcess {
   child: Deno.ChildProcess;

@@ -18,7 +18,7 @@
 import { KubeApi } from "../shell/kube/kube_api.ts";
 import { loadKubeConfig } from "../shell/kube/kube_config.ts";
 import type { AuditEvent } from "../tools/testcluster/cluster.ts";
-import { CM, cpuSeconds, Harness, metricValue, pool, sleep, source } from "./harness.ts";
+import { CM, cpuSeconds, Harness, metricValue, pool, scaleBenchFlags, sleep, source } from "./harness.ts";
 import { CHART_V8_FLAGS } from "./hostile_workload.ts";
 import { type FloorFigures, runtimeFloor } from "./runtime_floor.ts";
 
@@ -63,14 +63,7 @@ try {
       );
     }
   };
-  const flags = [
-    "--leader-elect=false",
-    "--rate-limit-qps=1000",
-    "--rate-limit-burst=1000",
-    "--worker-threads=5",
-    `--max-targets=${NAMESPACES + 500}`,
-    "--resource-types=ConfigMap.v1",
-  ];
+  const flags = scaleBenchFlags(NAMESPACES);
   let ctl = await h.startController(flags, ENV, { entry: ENTRY });
   const pid = () => ctl.child.pid;
   const count = async (series: string) => metricValue(await ctl.metrics(), series) ?? 0;
