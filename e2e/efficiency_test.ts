@@ -3,11 +3,19 @@
  * a constant; a resync with nothing changed makes no request at all; unlabelled objects cause no reconcile.
  */
 import assert from "node:assert/strict";
-import type { AuditEvent } from "../tools/testcluster/cluster.ts";
-import { CM, eventually, Harness, metricValue, ROOT, SECRET, sleep, source } from "./harness.ts";
+import {
+  byController as ours,
+  CM,
+  eventually,
+  Harness,
+  metricValue,
+  ROOT,
+  SECRET,
+  sleep,
+  source,
+} from "./harness.ts";
 
 const P = "kubemirror.raczylo.com/";
-const ours = (e: AuditEvent) => e.userAgent?.startsWith("kubemirror/") ?? false;
 
 function heapReleases(metrics: string): number {
   return metricValue(metrics, "kubemirror_heap_releases_total") ?? NaN;

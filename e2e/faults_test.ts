@@ -5,11 +5,10 @@
  * regression is visible in the test output.
  */
 import assert from "node:assert/strict";
-import { CM, eventually, Harness, metricValue, sleep, source } from "./harness.ts";
+import { byController as ours, CM, eventually, Harness, metricValue, sleep, source } from "./harness.ts";
 import { CHART_V8_FLAGS, hostileWorkload } from "./hostile_workload.ts";
 
 const P = "kubemirror.raczylo.com/";
-const ours = (e: { userAgent?: string }) => e.userAgent?.startsWith("kubemirror/") ?? false;
 
 Deno.test({
   name: "faults: deleted mirrors come back, fights back off, max-targets past any cap",

@@ -27,6 +27,10 @@ export async function loadImageIntoPodman(): Promise<string> {
   return reference;
 }
 
+/** Whether an audited request is the controller's (its User-Agent), not the test's own. */
+export const byController = (e: { userAgent?: string }): boolean =>
+  e.userAgent?.startsWith("kubemirror/") ?? false;
+
 /**
  * The controller's flags in the scale benchmarks: one replica, 1,000 requests a second, 5 sources at once,
  * ConfigMaps only, and a target cap above the `namespaces` each source targets (and the new ones added).

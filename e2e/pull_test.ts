@@ -6,10 +6,9 @@
 import assert from "node:assert/strict";
 import type { KubeObject } from "../core/types.ts";
 import type { AuditEvent } from "../tools/testcluster/cluster.ts";
-import { CM, eventually, Harness, SECRET, sleep } from "./harness.ts";
+import { byController as ours, CM, eventually, Harness, SECRET, sleep } from "./harness.ts";
 
 const P = "kubemirror.raczylo.com/";
-const ours = (e: AuditEvent) => e.userAgent?.startsWith("kubemirror/") ?? false;
 
 /** A source that only allows pulling (no `sync`). */
 function pullSource(

@@ -3,9 +3,7 @@
  * the leader hands over), SIGTERM releases the Lease at once, and a kube-apiserver restart mid-run.
  */
 import assert from "node:assert/strict";
-import { CM, eventually, Harness, sleep, source } from "./harness.ts";
-
-const ours = (e: { userAgent?: string }) => e.userAgent?.startsWith("kubemirror/") ?? false;
+import { byController as ours, CM, eventually, Harness, sleep, source } from "./harness.ts";
 
 const P = "kubemirror.raczylo.com/";
 
@@ -49,7 +47,7 @@ Deno.test({
         const events = await h.cluster.auditEvents();
         const writers = new Set(
           events.filter((e) =>
-            e.userAgent?.startsWith("kubemirror/") && ["create", "update", "patch"].includes(e.verb) &&
+            ours(e) && ["create", "update", "patch"].includes(e.verb) &&
             e.objectRef?.resource === "configmaps"
           ).map((e) => e.userAgent),
         );

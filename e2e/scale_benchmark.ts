@@ -9,7 +9,7 @@
  * the chart's `DENO_V8_FLAGS`.
  * @module
  */
-import { CM, Harness, loadImageIntoPodman, metricValue, sleep, source } from "./harness.ts";
+import { byController, CM, Harness, loadImageIntoPodman, metricValue, sleep, source } from "./harness.ts";
 
 const P = "kubemirror.raczylo.com/";
 const NAMESPACES = 200;
@@ -112,7 +112,7 @@ try {
   const propagated = performance.now();
   await sleep(SETTLE_MS);
   const first = await memory();
-  const events = (await h.cluster.auditEvents()).filter((e) => e.userAgent?.startsWith("kubemirror/"));
+  const events = (await h.cluster.auditEvents()).filter(byController);
   const byVerb = new Map<string, number>();
   for (const e of events) byVerb.set(e.verb, (byVerb.get(e.verb) ?? 0) + 1);
   console.log(`entry: ${ENTRY}${Object.keys(ENV).length ? `, environment ${JSON.stringify(ENV)}` : ""}`);
